@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "relaysum",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "relaysum", targets: ["relaysum"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System zlib (zlib1g-dev): a thin inflater that restarts at every gzip member.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The one owner of the SQLite schema. System SQLite comes through GRDB's `GRDBSQLite`
+        // system-library target, so the bulk writer can bind through the C API on GRDB's handle.
+        .target(
+            name: "Store",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // Reading, framing, parsing and correlating log lines; drives the store during an ingest.
+        .target(name: "Ingest", dependencies: ["CZlib", "Store"]),
+        .target(name: "Reports", dependencies: ["Store"]),
+        .target(name: "ARF", dependencies: []),
+        .executableTarget(
+            name: "relaysum",
+            dependencies: [
+                "Ingest", "Store", "Reports", "ARF",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store"], resources: []),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
+        .testTarget(name: "CLITests", dependencies: ["Store"]),
+    ]
+)

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A borrowed run of bytes inside the reader's buffer: the parsers' currency.
+///
+/// Valid only while the line it came from is being handled; make a `String` of the fields that are kept.
+package struct ByteSlice: @unchecked Sendable {
+    package let base: UnsafePointer<UInt8>
+    package let count: Int
+
+    package init(base: UnsafePointer<UInt8>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    package init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        // An empty buffer may have no base address; point at a static byte instead.
+        self.base = buffer.baseAddress ?? ByteSlice.emptyBase
+        self.count = buffer.count
+    }
+
+    nonisolated(unsafe) private static let emptyBase: UnsafePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
+
+    @inline(__always) package var isEmpty: Bool { count == 0 }
+
+    @inline(__always) package subscript(i: Int) -> UInt8 { base[i] }
+
+    /// Bytes `from ..< to`.
+    @inline(__always) package func slice(_ from: Int, _ to: Int) -> ByteSlice {
+        ByteSlice(base: base + from, count: to - from)
+    }
+
+    @inline(__always) package func dropFirst(_ n: Int) -> ByteSlice {
+        let n = Swift.min(n, count)
+        return ByteSlice(base: base + n, count: count - n)
+    }
+
+    @inline(__always) package func prefix(_ n: Int) -> ByteSlice {
+        ByteSlice(base: base, count: Swift.min(n, count))
+    }
+
+    /// The index of the first `byte` at or after `from`, or nil.
+    @inline(__always) package func firstIndex(of byte: UInt8, from: Int = 0) -> Int? {
+        guard from < count else { return nil }
+        guard let p = memchr(base + from, Int32(byte), count - from) else { return nil }
+        return UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - base
+    }
+
+    /// The index where `needle` starts, searching from `from`, or nil.
+    package func firstIndex(of needle: StaticString, from: Int = 0) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return from }
+        let first = needle.utf8Start[0]
+        var i = from
+        while i + n <= count {
+            guard let j = firstIndex(of: first, from: i), j + n <= count else { return nil }
+            if memcmp(base + j, needle.utf8Start, n) == 0 { return j }
+            i = j + 1
+        }
+        return nil
+    }
+
+    /// The index where `needle` starts, searching backwards from the end, or nil.
+    package func lastIndex(of needle: StaticString) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        guard n <= count else { return nil }
+        var j = count - n
+        while j >= 0 {
+            if base[j] == needle.utf8Start[0] && memcmp(base + j, needle.utf8Start, n) == 0 { return j }
+            j -= 1
+        }
+        return nil
+    }
+
+    @inline(__always) package func hasPrefix(_ s: StaticString, at offset: Int = 0) -> Bool {
+        let n = s.utf8CodeUnitCount
+        return offset + n <= count && memcmp(base + offset, s.utf8Start, n) == 0
+    }
+
+    @inline(__always) package func hasSuffix(_ s: StaticString) -> Bool {
+        let n = s.utf8CodeUnitCount
+        return n <= count && memcmp(base + count - n, s.utf8Start, n) == 0
+    }
+
+    package func equals(_ s: StaticString) -> Bool {
+        count == s.utf8CodeUnitCount && hasPrefix(s)
+    }
+
+    package func equals(_ other: ByteSlice) -> Bool {
+        count == other.count && memcmp(base, other.base, count) == 0
+    }
+
+    /// The text of these bytes; invalid UTF-8 is repaired with U+FFFD.
+    package var string: String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    /// A non-negative decimal number, or nil when empty, not all digits, or too large for `Int64`.
+    package var decimal: Int64? {
+        guard count > 0, count <= 18 else {
+            // 19 digits may still fit; check carefully rather than overflow.
+            guard count > 0 else { return nil }
+            var v: Int64 = 0
+            for i in 0..<count {
+                let d = base[i] &- 48
+                guard d < 10 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(d))
+                if o1 || o2 { return nil }
+                v = a
+            }
+            return v
+        }
+        var v: Int64 = 0
+        for i in 0..<count {
+            let d = base[i] &- 48
+            guard d < 10 else { return nil }
+            v = v &* 10 &+ Int64(d)
+        }
+        return v
+    }
+
+    /// These bytes without leading and trailing spaces.
+    package var trimmed: ByteSlice {
+        var s = 0
+        var e = count
+        while s < e && (base[s] == 0x20 || base[s] == 0x09) { s += 1 }
+        while e > s && (base[e - 1] == 0x20 || base[e - 1] == 0x09 || base[e - 1] == 0x0D) { e -= 1 }
+        return slice(s, e)
+    }
+}
+
+extension ByteSlice {
+    /// Calls `body` with a slice over the UTF-8 bytes of `text` (for tests and one-off parsing).
+    package static func with<R>(_ text: String, _ body: (ByteSlice) throws -> R) rethrows -> R {
+        var text = text
+        return try text.withUTF8 { try body(ByteSlice($0)) }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Store
+
+/// Where a line came from, for error messages: `mail.log:1234`.
+package struct SourcePosition: Sendable, Equatable, CustomStringConvertible {
+    package var file: String
+    /// 1-based line number.
+    package var line: Int
+
+    package init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+
+    package var description: String { "\(file):\(line)" }
+}
+
+/// What became of one line.
+package enum LineVerdict: Sendable, Equatable {
+    /// It changed the model (a message, a recipient outcome, a rejected attempt, …).
+    case parsed
+    /// It was recognised and carries nothing relaysum stores (connect/disconnect, TLS, statistics, other programs).
+    case skipped
+    /// It was not understood; `kind` names the program or line shape, e.g. `postfix/smtpd: unknown message`.
+    case unparsed(kind: String)
+}
+
+/// Allocates message row ids for one ingest run, so a correlator can write an open message and later rewrite it.
+package final class RowIDAllocator {
+    private var next: Int64
+
+    package init(next: Int64) {
+        self.next = next
+    }
+
+    package func allocate() -> Int64 {
+        defer { next += 1 }
+        return next
+    }
+}
+
+/// Everything a correlator hands to the store at a commit point.
+package struct CorrelatorOutput: Sendable {
+    package var messages: [MessageWrite] = []
+    /// Rows written earlier that turned out to be part of another message (a re-injected copy), to delete.
+    package var deletedMessageRowIDs: [Int64] = []
+    package var rejects: [RejectRecord] = []
+    package var authFailures: [AuthFailureRecord] = []
+    /// Snapshots of open entries changed since the last flush, to upsert.
+    package var openStates: [OpenState] = []
+    /// Keys of open entries that closed since the last flush, to delete.
+    package var closedStates: [OpenStateKey] = []
+
+    package init() {}
+
+    package var isEmpty: Bool {
+        messages.isEmpty && deletedMessageRowIDs.isEmpty && rejects.isEmpty && authFailures.isEmpty && openStates.isEmpty && closedStates.isEmpty
+    }
+}
+
+/// Joins the lines of one MTA into messages, recipient outcomes and rejected attempts.
+///
+/// A correlator is fed lines in log order. Messages still open at a commit point are both written as rows
+/// (so reports see them) and saved as opaque `OpenState` snapshots (so the next run continues them); both are
+/// committed in the same transaction as the file checkpoints that cover their lines.
+package protocol Correlator: AnyObject {
+    var mta: MTA { get }
+
+    /// Handles one line of this MTA. `envelope.message` is valid only during the call.
+    func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict
+
+    /// Moves out everything to store at a commit point.
+    func flush() -> CorrelatorOutput
+
+    /// Restores open entries saved by an earlier run (before the first `consume`).
+    func restore(_ states: [OpenState]) throws
+
+    /// Forgets open entries whose last line is older than `cutoff` (a message whose `removed`/`Completed` never
+    /// comes); their rows stay as written. Returns how many were dropped.
+    func expire(lastSeenBefore cutoff: Int64) -> Int
+}

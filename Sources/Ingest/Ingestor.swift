@@ -1,0 +1,397 @@
+import Foundation
+import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which MTA's lines to read (`--mta`).
+package enum MTASelection: String, Sendable, CaseIterable {
+    case auto, postfix, exim
+}
+
+/// How to read the files of one `relaysum ingest`.
+package struct IngestOptions: Sendable {
+    package var mta: MTASelection = .auto
+    /// Records every line under this relay name instead of the syslog host (and names Exim's host-less lines).
+    package var host: String?
+    /// The year of the first classic syslog stamp of each file (default: inferred from the file's time).
+    package var year: Int?
+    /// The zone classic stamps and zone-less Exim stamps are read in.
+    package var timeZone: TimeZone = .current
+    /// Lines per transaction.
+    package var batchLines = 200_000
+    package var maxLineLength = 64 * 1024
+    /// Open entries with no line for this long (log time) are aged out of memory; their rows stay.
+    package var openEntryLifetime: Int64 = 10 * 86_400
+    /// Examples kept per unparsed kind.
+    package var examplesPerKind = 3
+
+    package init() {}
+}
+
+/// What happened to one input file.
+package struct FileReport: Sendable {
+    package var path: String
+    package var mta: MTA?
+    /// Lines read this run.
+    package var lines = 0
+    /// Content bytes read this run.
+    package var bytes: Int64 = 0
+    /// Why nothing was read (`already ingested`, `empty`).
+    package var note: String?
+    /// The error that ended this file; everything before it is stored.
+    package var error: String?
+    package var heldBackBytes = 0
+}
+
+/// The outcome of one ingest run, for the stderr report.
+package struct IngestReport: Sendable {
+    package var files: [FileReport] = []
+    package var stats = RunStats()
+    /// Up to `examplesPerKind` positions per unparsed kind.
+    package var examples: [String: [SourcePosition]] = [:]
+    package var overlongLines = 0
+    package var expiredOpenEntries = 0
+
+    package var failed: Bool { files.contains { $0.error != nil } }
+}
+
+/// Receives progress while files are read (a progress bar on a terminal).
+package protocol IngestProgress: AnyObject {
+    func fileStarted(_ path: String, size: Int64)
+    func advanced(bytes: Int64)
+    func fileFinished()
+}
+
+/// Streams log files through the envelope parser and the MTA correlators into the store, exactly once per line.
+///
+/// Per file, a checkpoint (fingerprint of its first content bytes, device, inode, size, offset) is committed in the
+/// same transaction as the rows its lines produced, and so are snapshots of messages still open; a rotated file
+/// (`mail.log` → `mail.log.1` → `mail.log.2.gz`) is recognised by its fingerprint and read on from its offset.
+package final class Ingestor {
+    /// Bytes of content that identify a file.
+    package static let fingerprintBytes = 1024
+
+    private let store: RelayStore
+    private let options: IngestOptions
+    private weak var progress: IngestProgress?
+    private var correlators: [MTA: Correlator] = [:]
+    private var checkpoints: [SourceCheckpoint] = []
+    private var report = IngestReport()
+    private var hostCache: [UInt8] = []
+    private var hostString = ""
+    private var latestTime: Int64 = .min
+    private let defaultHost: String
+
+    package init(store: RelayStore, options: IngestOptions, progress: IngestProgress? = nil) {
+        self.store = store
+        self.options = options
+        self.progress = progress
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        let bytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        self.defaultHost = options.host ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Makes the correlators of one run; both MTAs share one row-id allocator.
+    package static func makeCorrelators(rowIDs: RowIDAllocator) -> [MTA: Correlator] {
+        var c: [MTA: Correlator] = [.postfix: PostfixCorrelator(rowIDs: rowIDs)]
+        if let exim = eximCorrelatorFactory?(rowIDs) { c[.exim] = exim }
+        return c
+    }
+
+    /// Set once the Exim correlator is linked in.
+    nonisolated(unsafe) package static var eximCorrelatorFactory: ((RowIDAllocator) -> Correlator)?
+
+    /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
+    package func run(paths: [String]) throws -> IngestReport {
+        let started = Int64(Date().timeIntervalSince1970)
+        let runID = try store.beginRun(at: started)
+        checkpoints = try store.checkpoints()
+        let rowIDs = RowIDAllocator(next: try store.nextMessageRowID())
+        correlators = Self.makeCorrelators(rowIDs: rowIDs)
+        let states = try store.openStates()
+        for c in correlators.values { try c.restore(states.filter { $0.id.mta == c.mta }) }
+
+        // Open every file first: order them by their first stamp, so lines are correlated in time order whatever
+        // order the files were given in.
+        var inputs: [(source: LogSource, first: Int64, index: Int)] = []
+        for (i, path) in paths.enumerated() {
+            do {
+                let source = try LogSource(path: path)
+                let first = try firstTime(of: source)
+                inputs.append((source, first ?? (source.isStdin ? .max : .min), i))
+            } catch {
+                report.files.append(FileReport(path: path, error: "\(error)"))
+            }
+        }
+        inputs.sort { ($0.first, $0.index) < ($1.first, $1.index) }
+
+        do {
+            for input in inputs {
+                try ingest(input.source)
+            }
+            // Messages whose end never comes are aged out of memory (their rows stay as written).
+            if latestTime != .min {
+                for c in correlators.values {
+                    report.expiredOpenEntries += c.expire(lastSeenBefore: latestTime - options.openEntryLifetime)
+                }
+            }
+            try commit(checkpoint: nil)
+        } catch {
+            try? store.finishRun(
+                runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats, status: "failed: \(error)")
+            throw error
+        }
+        report.stats.files = report.files.count
+        try store.finishRun(
+            runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats,
+            status: report.failed ? "partial" : "ok")
+        return report
+    }
+
+    // MARK: one file
+
+    private func ingest(_ source: LogSource) throws {
+        var fileReport = FileReport(path: source.displayPath)
+        defer { report.files.append(fileReport) }
+
+        let head = try source.peekContent(upTo: Self.fingerprintBytes)
+        if head.isEmpty {
+            fileReport.note = "empty"
+            return
+        }
+        var checkpoint = match(head) ?? newCheckpoint(for: source, head: head)
+        // A longer fingerprint once the file has grown past a short first read.
+        if head.count > checkpoint.fingerprintLength {
+            checkpoint.fingerprint = Self.fnv1a(head[...])
+            checkpoint.fingerprintLength = head.count
+        }
+        let unchanged =
+            checkpoint.id != nil && checkpoint.atEnd && !source.isStream
+            && (source.isGzip
+                ? checkpoint.device == source.device && checkpoint.inode == source.inode
+                    && checkpoint.fileSize == source.fileSize
+                : source.fileSize == checkpoint.contentOffset)
+        checkpoint.path = source.displayPath
+        checkpoint.device = source.device
+        checkpoint.inode = source.inode
+        checkpoint.fileSize = source.fileSize
+        checkpoint.isGzip = source.isGzip
+        if unchanged {
+            fileReport.note = "already ingested"
+            if checkpoint.id != nil { pendingCheckpoints[checkpoint.fingerprintKey] = checkpoint }
+            return
+        }
+        if !source.isGzip && !source.isStream && source.fileSize < checkpoint.contentOffset {
+            // Truncated in place and refilled with the same first bytes: start over.
+            checkpoint.contentOffset = 0
+            checkpoint.lines = 0
+        }
+
+        var envelopes = EnvelopeParser(
+            timeZone: options.timeZone, pinnedYear: options.year,
+            reference: source.modificationTime > 0 ? source.modificationTime : Int64(Date().timeIntervalSince1970))
+        var reader = LineReader(
+            source: source, startOffset: checkpoint.contentOffset, firstLineNumber: checkpoint.lines + 1,
+            maxLineLength: options.maxLineLength)
+        let startOffset = checkpoint.contentOffset
+        let startLine = checkpoint.lines
+        progress?.fileStarted(source.displayPath, size: source.isGzip ? 0 : source.fileSize - startOffset)
+        defer { progress?.fileFinished() }
+        var linesSinceCommit = 0
+        var lastOffset = checkpoint.contentOffset
+        var lastLine = checkpoint.lines
+        var mtaCounts: [MTA: Int] = [:]
+        let file = source.displayPath
+
+        func commitFile(atEnd: Bool) throws {
+            checkpoint.contentOffset = lastOffset
+            checkpoint.lines = lastLine
+            checkpoint.atEnd = atEnd
+            checkpoint.mta = mtaCounts.max { $0.value < $1.value }?.key ?? checkpoint.mta
+            checkpoint.updatedAt = Int64(Date().timeIntervalSince1970)
+            let id = try commit(checkpoint: checkpoint)
+            checkpoint.id = id
+        }
+
+        do {
+            let end = try reader.forEachLine(
+                deliverUnterminatedTail: source.isGzip || source.isStream,
+                onOverlong: { [self] number, endOffset in
+                    report.overlongLines += 1
+                    count(.unparsed(kind: "line longer than \(options.maxLineLength) bytes"), SourcePosition(file: file, line: number))
+                    lastOffset = endOffset
+                    lastLine = number
+                }
+            ) { line, number, endOffset in
+                let position = SourcePosition(file: file, line: number)
+                let verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                count(verdict, position)
+                lastOffset = endOffset
+                lastLine = number
+                linesSinceCommit += 1
+                if linesSinceCommit >= options.batchLines {
+                    progress?.advanced(bytes: endOffset - startOffset)
+                    try commitFile(atEnd: false)
+                    linesSinceCommit = 0
+                }
+            }
+            fileReport.heldBackBytes = end.heldBackBytes
+            try commitFile(atEnd: end.heldBackBytes == 0)
+        } catch let error as LogSourceError {
+            // Everything before the error stays: commit it, then report the file as failed.
+            try commitFile(atEnd: false)
+            fileReport.error = error.description
+        }
+        fileReport.lines = lastLine - startLine
+        fileReport.bytes = lastOffset - startOffset
+        fileReport.mta = checkpoint.mta
+    }
+
+    /// Routes one line to its MTA's correlator.
+    private func handle(
+        _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout [MTA: Int]
+    ) -> LineVerdict {
+        report.stats.lines += 1
+        let envelope: Envelope
+        switch envelopes.parse(line) {
+        case .failure(let e):
+            if line.trimmed.isEmpty { return .skipped }
+            return .unparsed(kind: "envelope: \(e.rawValue)")
+        case .success(let e):
+            envelope = e
+        }
+        if envelope.time > latestTime { latestTime = envelope.time }
+        let mta: MTA
+        if let program = envelope.program {
+            if program.hasPrefix("postfix") {
+                mta = .postfix
+            } else if program.hasPrefix("exim") {
+                mta = .exim
+            } else {
+                return .skipped  // dovecot, amavis, opendkim, …: other programs in the same file
+            }
+        } else if envelope.style == .exim {
+            mta = .exim
+        } else {
+            return .unparsed(kind: "envelope: no program name")
+        }
+        if options.mta != .auto && options.mta.rawValue != mta.rawValue { return .skipped }
+        guard let correlator = correlators[mta] else { return .unparsed(kind: "\(mta.rawValue): not supported yet") }
+        mtaCounts[mta, default: 0] += 1
+        return correlator.consume(envelope, host: host(of: envelope), position: position)
+    }
+
+    /// The relay name of a line: `--host`, else its syslog host (one `String` per distinct host, not per line).
+    private func host(of envelope: Envelope) -> String {
+        if options.host != nil { return defaultHost }
+        guard let h = envelope.host else { return defaultHost }
+        if h.count != hostCache.count || !hostCache.withUnsafeBufferPointer({ h.equals(ByteSlice($0)) }) {
+            hostCache = Array(UnsafeBufferPointer(start: h.base, count: h.count))
+            hostString = h.string
+        }
+        return hostString
+    }
+
+    private func count(_ verdict: LineVerdict, _ position: SourcePosition) {
+        switch verdict {
+        case .parsed: report.stats.parsed += 1
+        case .skipped: report.stats.skipped += 1
+        case .unparsed(let kind):
+            report.stats.unparsed += 1
+            report.stats.unparsedKinds[kind, default: 0] += 1
+            if report.examples[kind, default: []].count < options.examplesPerKind {
+                report.examples[kind, default: []].append(position)
+            }
+        }
+    }
+
+    // MARK: commits
+
+    private var pendingCheckpoints: [String: SourceCheckpoint] = [:]
+
+    /// Flushes the correlators and writes their output with `checkpoint` in one transaction; returns its id.
+    @discardableResult
+    private func commit(checkpoint: SourceCheckpoint?) throws -> Int64? {
+        var batch = WriteBatch()
+        for c in correlators.values {
+            let out = c.flush()
+            batch.messages += out.messages
+            batch.deletedMessageRowIDs += out.deletedMessageRowIDs
+            batch.rejects += out.rejects
+            batch.authFailures += out.authFailures
+            batch.openStates += out.openStates
+            batch.closedStates += out.closedStates
+        }
+        report.stats.messages += batch.messages.filter { !$0.replaces }.count
+        report.stats.rejects += batch.rejects.count
+        batch.checkpoints = Array(pendingCheckpoints.values)
+        pendingCheckpoints.removeAll()
+        if let checkpoint { batch.checkpoints.append(checkpoint) }
+        guard !batch.isEmpty else { return checkpoint?.id }
+        try store.write(batch)
+        guard let checkpoint else { return nil }
+        // Keep the in-memory list current: the same content may come again in this run (a file given twice).
+        checkpoints = try store.checkpoints()
+        if let id = checkpoint.id { return id }
+        return checkpoints.last {
+            $0.fingerprint == checkpoint.fingerprint && $0.fingerprintLength == checkpoint.fingerprintLength
+        }?.id
+    }
+
+    // MARK: fingerprints
+
+    /// The stored checkpoint whose fingerprint matches the start of `head` (the longest match wins).
+    private func match(_ head: [UInt8]) -> SourceCheckpoint? {
+        var best: SourceCheckpoint?
+        for c in checkpoints where c.fingerprintLength <= head.count {
+            if Self.fnv1a(head[..<c.fingerprintLength]) == c.fingerprint,
+                c.fingerprintLength > (best?.fingerprintLength ?? -1)
+            {
+                best = c
+            }
+        }
+        return best
+    }
+
+    private func newCheckpoint(for source: LogSource, head: [UInt8]) -> SourceCheckpoint {
+        SourceCheckpoint(
+            fingerprint: Self.fnv1a(head[...]), fingerprintLength: head.count, path: source.displayPath, mta: nil,
+            device: source.device, inode: source.inode, fileSize: source.fileSize, isGzip: source.isGzip,
+            contentOffset: 0, lines: 0, atEnd: false, updatedAt: 0)
+    }
+
+    /// 64-bit FNV-1a.
+    package static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    /// The time of the first line with a readable stamp in the first 64 KiB, for ordering the files.
+    private func firstTime(of source: LogSource) throws -> Int64? {
+        let head = try source.peekContent(upTo: 64 * 1024)
+        var parser = EnvelopeParser(
+            timeZone: options.timeZone, pinnedYear: options.year,
+            reference: source.modificationTime > 0 ? source.modificationTime : Int64(Date().timeIntervalSince1970))
+        return head.withUnsafeBufferPointer { buf -> Int64? in
+            let all = ByteSlice(buf)
+            var start = 0
+            while start < all.count {
+                let end = all.firstIndex(of: UInt8(ascii: "\n"), from: start) ?? all.count
+                if case .success(let e) = parser.parse(all.slice(start, end)) { return e.time }
+                start = end + 1
+            }
+            return nil
+        }
+    }
+}
+
+extension SourceCheckpoint {
+    fileprivate var fingerprintKey: String { "\(fingerprint)/\(fingerprintLength)/\(id ?? -1)" }
+}

@@ -1,0 +1,443 @@
+import Store
+
+/// The outcome of parsing one Postfix line.
+package enum PostfixParseResult: Sendable, Equatable {
+    case event(PostfixEvent)
+    /// Understood, and nothing relaysum stores (connect/disconnect, TLS, statistics, warnings, …).
+    case skipped
+    /// Not understood; the kind names the daemon and shape, e.g. `postfix/smtpd: unknown message`.
+    case unparsed(String)
+}
+
+/// Parses the text of one Postfix log line (what follows `postfix/<daemon>[pid]: `) into a `PostfixEvent`.
+///
+/// Pure and byte-level: no regular expressions, `String`s only for the fields that are kept.
+///
+///     postfix/smtpd[123]: 4Nm2Lq0Bt7z9vKp: client=mail.shop1.example[192.0.2.7], sasl_method=PLAIN, sasl_username=alice
+///     postfix/qmgr[99]: 4Nm2Lq0Bt7z9vKp: from=<alice@shop1.example>, size=2345, nrcpt=1 (queue active)
+///     postfix/smtp[321]: 4Nm2Lq0Bt7z9vKp: to=<bob@dest.example>, relay=mx.dest.example[203.0.113.9]:25, delay=1.2,
+///         delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4Nm2M…)
+package enum PostfixLineParser {
+    /// Daemons whose every line is operational noise for relaysum (their rejects, if any, are handled first).
+    private static let quietDaemons: Set<String> = [
+        "anvil", "scache", "master", "postfix-script", "tlsmgr", "postscreen", "dnsblog", "verify",
+        "trivial-rewrite", "proxymap", "postmap", "postdrop", "sendmail", "postqueue", "flush", "showq",
+        "tlsproxy", "spawn", "postlogd", "postlog", "postconf", "postalias", "postkick", "postlock", "oqmgr-stats",
+        "script", "policyd-spf", "policy-spf", "postfix",
+    ]
+
+    /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
+    package static func parse(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
+        // Severity prefixes: only SASL failures matter among warnings.
+        if m.hasPrefix("warning: ") {
+            if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
+            return .skipped
+        }
+        if m.hasPrefix("error: ") || m.hasPrefix("fatal: ") || m.hasPrefix("panic: ") || m.hasPrefix("info: ")
+            || m.hasPrefix("statistics: ") || m.hasPrefix("daemon started") || m.hasPrefix("refreshing the Postfix")
+        {
+            return .skipped
+        }
+        if m.hasPrefix("NOQUEUE: ") {
+            let rest = m.dropFirst(9)
+            if let r = reject(rest, queueID: nil) { return .event(.reject(r)) }
+            return rest.hasPrefix("lost connection") || rest.hasPrefix("filter: ") || rest.hasPrefix("hold: ")
+                || rest.hasPrefix("redirect: ") || rest.hasPrefix("warning: ") || rest.hasPrefix("client=")
+                ? .skipped : .unparsed("postfix/\(daemon.string): NOQUEUE message")
+        }
+        guard let (qid, rest) = queueIDPrefix(m) else {
+            return withoutQueueID(daemon: daemon, message: m)
+        }
+        return withQueueID(daemon: daemon, queueID: qid, rest)
+    }
+
+    // MARK: lines with a queue ID
+
+    private static func withQueueID(daemon: ByteSlice, queueID: String, _ m: ByteSlice) -> PostfixParseResult {
+        if m.hasPrefix("to=") {
+            guard let d = delivery(m) else { return .unparsed("postfix/\(daemon.string): malformed delivery status") }
+            return .event(.delivery(queueID: queueID, status: d))
+        }
+        if m.equals("removed") { return .event(.removed(queueID: queueID)) }
+        if m.hasPrefix("from=") { return queued(m, queueID: queueID, daemon: daemon) }
+        if m.hasPrefix("client=") {
+            guard let c = client(m.dropFirst(7)) else { return .unparsed("postfix/\(daemon.string): malformed client") }
+            return .event(.client(queueID: queueID, client: c))
+        }
+        if m.hasPrefix("message-id=") {
+            var v = m.dropFirst(11).trimmed
+            if v.count >= 2 && v[0] == UInt8(ascii: "<") && v[v.count - 1] == UInt8(ascii: ">") {
+                v = v.slice(1, v.count - 1)
+            }
+            return .event(.messageID(queueID: queueID, messageID: v.string))
+        }
+        if m.hasPrefix("uid=") {
+            // `uid=33 from=<www-data>`
+            guard let sp = m.firstIndex(of: 0x20), m.hasPrefix("from=", at: sp + 1) else {
+                return .unparsed("postfix/\(daemon.string): malformed pickup")
+            }
+            let uid = m.slice(4, sp).string
+            let sender = unbracket(m.dropFirst(sp + 6).trimmed).string
+            return .event(.pickup(queueID: queueID, uid: uid, sender: sender))
+        }
+        if let r = reject(m, queueID: queueID) { return .event(.reject(r)) }
+        if let idx = m.firstIndex(of: " notification: "), m.lastIndex(of: "notification: ") == idx + 1 {
+            // `sender non-delivery notification: NEWQID`, `sender delay notification: …`,
+            // `postmaster non-delivery notification: …`, `sender delivery status notification: …`
+            let newID = m.dropFirst(idx + 15).trimmed
+            guard isQueueID(newID) else { return .unparsed("postfix/\(daemon.string): malformed notification") }
+            return .event(.notification(queueID: queueID, newQueueID: newID.string))
+        }
+        for prefix: StaticString in [
+            "host ", "lost connection", "conversation with", "enabling PIX", "SASL authentication failed",
+            "skipped, still being delivered", "warning: ", "info: ", "prepend: ", "replace: ", "redirect: ",
+            "filter: ", "hold: ", "placed on hold", "released from hold", "requeued", "resent-message-id=",
+            "Cannot start TLS", "TLS is required", "milter-", "discard: ", "delivery temporarily suspended",
+            "sender_canonical", "enabling", "breaking line",
+        ] where m.hasPrefix(prefix) {
+            return .skipped
+        }
+        return .unparsed("postfix/\(daemon.string): unknown queue-ID message")
+    }
+
+    /// `from=<s>, size=N, nrcpt=N (queue active)` or `from=<s>, status=expired, returned to sender`.
+    private static func queued(_ m: ByteSlice, queueID: String, daemon: ByteSlice) -> PostfixParseResult {
+        if m.lastIndex(of: ", status=expired") != nil { return .event(.expired(queueID: queueID)) }
+        guard let sizeAt = m.lastIndex(of: ", size=") else {
+            return .unparsed("postfix/\(daemon.string): malformed from= line")
+        }
+        let sender = unbracket(m.slice(5, sizeAt)).string
+        var size: Int64? = nil
+        var nrcpt: Int? = nil
+        var i = sizeAt + 7
+        var j = i
+        while j < m.count && m[j] &- 48 < 10 { j += 1 }
+        size = m.slice(i, j).decimal
+        if m.hasPrefix(", nrcpt=", at: j) {
+            i = j + 8
+            j = i
+            while j < m.count && m[j] &- 48 < 10 { j += 1 }
+            nrcpt = m.slice(i, j).decimal.map { Int(clamping: $0) }
+        }
+        return .event(.queued(queueID: queueID, sender: sender, size: size, nrcpt: nrcpt))
+    }
+
+    /// `name[ip]:port, sasl_method=PLAIN, sasl_username=alice, orig_queue_id=…, orig_client=…`
+    private static func client(_ m: ByteSlice) -> PostfixClient? {
+        guard let (name, ip, end) = hostAndAddress(m) else { return nil }
+        var c = PostfixClient(name: name, ip: ip)
+        var rest = m.dropFirst(end)
+        // An optional `:port`.
+        if rest.hasPrefix(":") {
+            var k = 1
+            while k < rest.count && rest[k] &- 48 < 10 { k += 1 }
+            rest = rest.dropFirst(k)
+        }
+        // `, key=value` pairs; a value runs to the next `, ` that starts a known key.
+        while rest.hasPrefix(", ") {
+            rest = rest.dropFirst(2)
+            guard let eq = rest.firstIndex(of: UInt8(ascii: "=")) else { break }
+            let key = rest.slice(0, eq)
+            var end = rest.count
+            var from = eq + 1
+            while let comma = rest.firstIndex(of: ", ", from: from) {
+                if startsKnownClientKey(rest.dropFirst(comma + 2)) {
+                    end = comma
+                    break
+                }
+                from = comma + 1
+            }
+            let value = rest.slice(eq + 1, end)
+            if key.equals("sasl_method") {
+                c.saslMethod = value.string
+            } else if key.equals("sasl_username") {
+                c.saslUsername = value.string
+            } else if key.equals("orig_queue_id") {
+                c.originalQueueID = value.string
+            }
+            rest = rest.dropFirst(end)
+        }
+        return c
+    }
+
+    private static func startsKnownClientKey(_ s: ByteSlice) -> Bool {
+        s.hasPrefix("sasl_method=") || s.hasPrefix("sasl_username=") || s.hasPrefix("sasl_sender=")
+            || s.hasPrefix("orig_queue_id=") || s.hasPrefix("orig_client=")
+    }
+
+    /// `to=<a>, orig_to=<b>, relay=r, conn_use=2, delay=1.2, delays=…, dsn=2.0.0, status=sent (reply)`
+    private static func delivery(_ m: ByteSlice) -> PostfixDelivery? {
+        guard let (to, afterTo) = addressValue(m, from: 3) else { return nil }
+        var d = PostfixDelivery(to: to, origTo: nil, relay: nil, dsn: nil, status: .sent, reply: nil)
+        var i = afterTo
+        var sawStatus = false
+        while i < m.count {
+            guard m.hasPrefix(", ", at: i) else { return nil }
+            i += 2
+            if m.hasPrefix("orig_to=", at: i) {
+                guard let (o, next) = addressValue(m, from: i + 8) else { return nil }
+                d.origTo = o
+                i = next
+                continue
+            }
+            if m.hasPrefix("status=", at: i) {
+                let start = i + 7
+                var e = start
+                while e < m.count && m[e] != 0x20 && m[e] != UInt8(ascii: ",") { e += 1 }
+                guard let s = PostfixDelivery.Status(rawValue: m.slice(start, e).string) else { return nil }
+                d.status = s
+                if m.hasPrefix(" (", at: e) {
+                    var close = m.count
+                    if m[m.count - 1] == UInt8(ascii: ")") { close = m.count - 1 }
+                    d.reply = shortened(m.slice(e + 2, close))
+                } else if e < m.count {
+                    // `status=expired, returned to sender` and similar trailers.
+                    d.reply = shortened(m.dropFirst(e).trimmed)
+                }
+                sawStatus = true
+                break
+            }
+            let e = m.firstIndex(of: ", ", from: i) ?? m.count
+            let field = m.slice(i, e)
+            if field.hasPrefix("relay=") {
+                d.relay = field.dropFirst(6).string
+            } else if field.hasPrefix("dsn=") {
+                d.dsn = field.dropFirst(4).string
+            }
+            i = e
+        }
+        return sawStatus ? d : nil
+    }
+
+    // MARK: rejects
+
+    /// `reject: RCPT from name[ip]: 554 5.7.1 <r>: Relay access denied; from=<s> to=<r> proto=ESMTP helo=<h>`
+    /// and `milter-reject:`, `discard:`, `proxy-reject:`; cleanup's `reject: header Subject: … from name[ip]; …`.
+    private static func reject(_ m: ByteSlice, queueID: String?) -> PostfixReject? {
+        let kind: RejectKind
+        var rest: ByteSlice
+        if m.hasPrefix("reject: ") {
+            kind = .reject
+            rest = m.dropFirst(8)
+        } else if m.hasPrefix("milter-reject: ") {
+            kind = .contentReject
+            rest = m.dropFirst(15)
+        } else if m.hasPrefix("proxy-reject: ") {
+            kind = .contentReject
+            rest = m.dropFirst(14)
+        } else if m.hasPrefix("discard: ") {
+            kind = .discard
+            rest = m.dropFirst(9)
+        } else if m.hasPrefix("milter-discard: ") {
+            kind = .discard
+            rest = m.dropFirst(16)
+        } else {
+            return nil
+        }
+        var r = PostfixReject(
+            queueID: queueID, kind: kind, stage: nil, clientName: nil, clientIP: nil, code: nil, dsn: nil,
+            reason: "", sender: nil, recipient: nil, helo: nil, dropsMessage: false)
+        // The trailing `; from=<…> to=<…> proto=… helo=<…>` (searched from the end: the reason is free text).
+        if let semi = rest.lastIndex(of: "; from=") {
+            let kv = rest.dropFirst(semi + 2)
+            r.sender = keyedAddress(kv, "from=<")
+            r.recipient = keyedAddress(kv, "to=<")
+            r.helo = keyedAddress(kv, "helo=<")
+            rest = rest.prefix(semi)
+        }
+        // `header Subject: … from name[ip]` / `body …` (cleanup header_checks and body_checks).
+        if rest.hasPrefix("header ") || rest.hasPrefix("body ") {
+            r.kind = kind == .reject ? .checkReject : kind
+            r.stage = rest.hasPrefix("header ") ? "HEADER" : "BODY"
+            if let f = rest.lastIndex(of: " from "), let (name, ip, _) = hostAndAddress(rest.dropFirst(f + 6)) {
+                r.clientName = name
+                r.clientIP = ip
+                r.reason = shortened(rest.prefix(f))
+            } else {
+                r.reason = shortened(rest)
+            }
+            // A check's own text may follow the kv part: `…helo=<h>: 5.7.1 message content rejected`.
+            r.dropsMessage = true
+            return r
+        }
+        // `STAGE from name[ip]:port: reply` (postscreen writes `[ip]:port`).
+        guard let sp = rest.firstIndex(of: 0x20) else {
+            r.reason = shortened(rest)
+            return r
+        }
+        r.stage = rest.slice(0, sp).string
+        rest = rest.dropFirst(sp + 1)
+        if rest.hasPrefix("from ") {
+            rest = rest.dropFirst(5)
+            if let (name, ip, end) = hostAndAddress(rest) {
+                r.clientName = name.isEmpty ? nil : name
+                r.clientIP = ip
+                rest = rest.dropFirst(end)
+                if rest.hasPrefix(":") && rest.count > 1 && rest[1] &- 48 < 10 {
+                    var k = 1
+                    while k < rest.count && rest[k] &- 48 < 10 { k += 1 }
+                    rest = rest.dropFirst(k)
+                }
+            }
+            if rest.hasPrefix(": ") { rest = rest.dropFirst(2) }
+        }
+        // `550 5.7.1 text`
+        if rest.count >= 4 && rest[0] &- 48 < 10 && rest[1] &- 48 < 10 && rest[2] &- 48 < 10 && rest[3] == 0x20 {
+            r.code = rest.prefix(3).string
+            rest = rest.dropFirst(4)
+            if let sp2 = rest.firstIndex(of: 0x20), sp2 >= 5, rest[1] == UInt8(ascii: "."), rest[0] &- 48 < 10 {
+                r.dsn = rest.prefix(sp2).string
+                rest = rest.dropFirst(sp2 + 1)
+            }
+        }
+        // Cleanup's milter replies carry the enhanced status without the SMTP code: `5.7.1 text`.
+        if r.dsn == nil, rest.count >= 6, rest[0] &- 48 < 10, rest[1] == UInt8(ascii: "."),
+            let sp3 = rest.firstIndex(of: 0x20), sp3 <= 9
+        {
+            r.dsn = rest.prefix(sp3).string
+            rest = rest.dropFirst(sp3 + 1)
+        }
+        r.reason = shortened(rest)
+        if queueID != nil && (r.stage == "END-OF-MESSAGE" || r.stage == "DATA" || kind == .discard) {
+            r.dropsMessage = true
+        }
+        return r
+    }
+
+    /// `unknown[203.0.113.5]: SASL LOGIN authentication failed: authentication failure, sasl_username=bob`
+    private static func authFailure(_ m: ByteSlice) -> PostfixEvent? {
+        guard let (name, ip, end) = hostAndAddress(m), m.hasPrefix(": SASL ", at: end) else { return nil }
+        let rest = m.dropFirst(end + 7)
+        guard let failed = rest.firstIndex(of: " authentication failed") else { return nil }
+        let mechanism = rest.prefix(failed).string
+        var reason = rest.dropFirst(failed + 22)
+        if reason.hasPrefix(":") { reason = reason.dropFirst(1) }
+        reason = reason.trimmed
+        var login: String? = nil
+        if let u = reason.lastIndex(of: "sasl_username=") {
+            login = reason.dropFirst(u + 14).trimmed.string
+            var cut = u
+            while cut > 0 && (reason[cut - 1] == 0x20 || reason[cut - 1] == UInt8(ascii: ",")) { cut -= 1 }
+            reason = reason.prefix(cut)
+        }
+        return .authFailure(
+            clientName: name, clientIP: ip, mechanism: mechanism.isEmpty ? nil : mechanism,
+            reason: shortened(reason), login: login)
+    }
+
+    // MARK: lines without a queue ID
+
+    private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
+        let name = daemon.string
+        if quietDaemons.contains(name) { return .skipped }
+        for prefix: StaticString in [
+            "connect from", "disconnect from", "lost connection", "timeout after", "too many errors",
+            "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept error", "SSL_connect error",
+            "setting up TLS", "TLS SNI", "improper command pipelining", "connect to ", "certificate verification",
+            "SMTPUTF8", "host ", "table ", "dict_", "starting", "initializing", "server certificate",
+            "client certificate", "cannot", "unknown", "ehlo ", "mail_queue_enter", "network_biff", "Reject",
+            "reject: ", "SASL authentication failed", "ignoring", "sender non-delivery", "using ", "tls_",
+            "Peer ", "discarding EHLO", "message repeated", "last message repeated", "lost connection",
+            "Untrusted", "xforward", "XCLIENT", "proxy", "open ", "close ",
+        ] where m.hasPrefix(prefix) {
+            return .skipped
+        }
+        return .unparsed("postfix/\(name): unknown message")
+    }
+
+    // MARK: pieces
+
+    /// A queue ID followed by `: `: short (upper-case hex) or long (`enable_long_queue_ids`: base-52 digits without
+    /// vowels, so English words such as `statistics:` never match).
+    private static func queueIDPrefix(_ m: ByteSlice) -> (String, ByteSlice)? {
+        guard let colon = m.firstIndex(of: UInt8(ascii: ":")), colon >= 5, colon <= 24,
+            colon + 1 < m.count, m[colon + 1] == 0x20
+        else { return nil }
+        let id = m.prefix(colon)
+        guard isQueueID(id) else { return nil }
+        return (id.string, m.dropFirst(colon + 2))
+    }
+
+    package static func isQueueID(_ id: ByteSlice) -> Bool {
+        guard id.count >= 5, id.count <= 24 else { return false }
+        var hex = true
+        var digits = 0
+        var vowels = 0
+        for i in 0..<id.count {
+            let c = id[i]
+            let digit = c &- 48 < 10
+            let l = c | 0x20
+            let letter = l >= UInt8(ascii: "a") && l <= UInt8(ascii: "z")
+            guard digit || letter else { return false }
+            if digit { digits += 1 }
+            if !(digit || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))) { hex = false }
+            if l == 0x61 || l == 0x65 || l == 0x69 || l == 0x6F || l == 0x75 { vowels += 1 }
+        }
+        // Short IDs are upper-case hex; long IDs (10+ characters) mix digits and letters, normally without vowels.
+        return hex || (id.count >= 10 && (vowels == 0 || digits > 0))
+    }
+
+    /// `name[address]` at the start of `m`: the name, the address, and the index after `]`.
+    private static func hostAndAddress(_ m: ByteSlice) -> (String, String, Int)? {
+        guard let open = m.firstIndex(of: UInt8(ascii: "[")), let close = m.firstIndex(of: UInt8(ascii: "]"), from: open)
+        else { return nil }
+        // The name must not contain spaces (it would then be free text, not a host).
+        if let sp = m.firstIndex(of: 0x20), sp < open { return nil }
+        return (m.prefix(open).string, m.slice(open + 1, close).string, close + 1)
+    }
+
+    /// An address value starting at `from`: `<a@b>` (up to the `>` followed by `,`, space or the end)
+    /// or a bare `a@b` up to the next `,`. Returns the address and the index after it.
+    private static func addressValue(_ m: ByteSlice, from: Int) -> (String, Int)? {
+        guard from <= m.count else { return nil }
+        if from < m.count && m[from] == UInt8(ascii: "<") {
+            var search = from + 1
+            while let close = m.firstIndex(of: UInt8(ascii: ">"), from: search) {
+                if close + 1 == m.count || m[close + 1] == UInt8(ascii: ",") || m[close + 1] == 0x20 {
+                    return (m.slice(from + 1, close).string, close + 1)
+                }
+                search = close + 1
+            }
+            return nil
+        }
+        let end = m.firstIndex(of: UInt8(ascii: ","), from: from) ?? m.count
+        return (m.slice(from, end).string, end)
+    }
+
+    /// The address after `key` (which ends in `<`) inside `from=<…> to=<…> proto=… helo=<…>`.
+    private static func keyedAddress(_ kv: ByteSlice, _ key: StaticString) -> String? {
+        var search = 0
+        while let at = kv.firstIndex(of: key, from: search) {
+            // The key must start the text or follow a space (`to=<` also occurs inside `orig_to=<`).
+            if at == 0 || kv[at - 1] == 0x20 {
+                let start = at + key.utf8CodeUnitCount
+                var close = kv.firstIndex(of: UInt8(ascii: ">"), from: start) ?? kv.count
+                // An address may contain `>`; the value ends at the `>` before a space or the end.
+                while close < kv.count, close + 1 < kv.count, kv[close + 1] != 0x20, kv[close + 1] != UInt8(ascii: ":"),
+                    let next = kv.firstIndex(of: UInt8(ascii: ">"), from: close + 1)
+                {
+                    close = next
+                }
+                return kv.slice(start, close).string
+            }
+            search = at + 1
+        }
+        return nil
+    }
+
+    /// `<a@b>` → `a@b`; anything else unchanged.
+    private static func unbracket(_ s: ByteSlice) -> ByteSlice {
+        if s.count >= 2 && s[0] == UInt8(ascii: "<") && s[s.count - 1] == UInt8(ascii: ">") {
+            return s.slice(1, s.count - 1)
+        }
+        return s
+    }
+
+    /// Reply and reason texts are kept to 512 bytes (cut at a UTF-8 boundary).
+    private static func shortened(_ s: ByteSlice) -> String {
+        guard s.count > 512 else { return s.string }
+        var n = 512
+        while n > 0 && s[n] & 0xC0 == 0x80 { n -= 1 }
+        return s.prefix(n).string
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// How a command prints data (`--format`).
+package enum OutputFormat: String, CaseIterable, Sendable {
+    case table, csv, json
+}
+
+/// A cell of a report: text or a number.
+package enum Cell: Sendable, Equatable {
+    case text(String?)
+    case number(Int64)
+    /// Seconds since the epoch, printed as ISO 8601 UTC.
+    case time(Int64?)
+
+    var plain: String {
+        switch self {
+        case .text(let s): return s ?? ""
+        case .number(let n): return String(n)
+        case .time(let t): return t.map(ISO8601.utc) ?? ""
+        }
+    }
+}
+
+/// Renders rows of cells as an aligned table, RFC 4180 CSV or JSON, in that column order.
+package struct TableFormat {
+    package var columns: [String]
+
+    package init(columns: [String]) {
+        self.columns = columns
+    }
+
+    package func render(_ rows: [[Cell]], as format: OutputFormat) -> String {
+        switch format {
+        case .csv: return csv(rows)
+        case .json: return json(rows)
+        case .table: return table(rows)
+        }
+    }
+
+    /// RFC 4180: CRLF line ends, fields with `,`, `"`, CR or LF quoted. Cells that a spreadsheet would run as a
+    /// formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'` (OWASP's CSV-injection advice):
+    /// sender addresses come from strangers.
+    package func csv(_ rows: [[Cell]]) -> String {
+        var out = columns.map(Self.csvField).joined(separator: ",") + "\r\n"
+        for row in rows {
+            out += row.map { cell -> String in
+                switch cell {
+                case .text(let s): return Self.csvField(Self.neutralised(s ?? ""))
+                default: return Self.csvField(cell.plain)
+                }
+            }.joined(separator: ",")
+            out += "\r\n"
+        }
+        return out
+    }
+
+    package static func neutralised(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first else { return s }
+        return ["=", "+", "-", "@", "\t", "\r"].contains(first) ? "'" + s : s
+    }
+
+    static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) else {
+            return s
+        }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A JSON array of objects with the columns in order.
+    package func json(_ rows: [[Cell]]) -> String {
+        var out = "["
+        for (i, row) in rows.enumerated() {
+            out += i == 0 ? "\n  {" : ",\n  {"
+            for (j, cell) in row.enumerated() {
+                if j > 0 { out += ", " }
+                out += JSONText.string(columns[j]) + ": "
+                switch cell {
+                case .number(let n): out += String(n)
+                case .text(let s): out += s.map(JSONText.string) ?? "null"
+                case .time(let t): out += t.map { JSONText.string(ISO8601.utc($0)) } ?? "null"
+                }
+            }
+            out += "}"
+        }
+        out += rows.isEmpty ? "]\n" : "\n]\n"
+        return out
+    }
+
+    /// Columns padded to their widest cell; numbers right-aligned. Control characters are shown escaped.
+    package func table(_ rows: [[Cell]]) -> String {
+        let texts = rows.map { $0.map { Self.printable($0.plain) } }
+        var widths = columns.map(\.count)
+        for row in texts {
+            for (i, t) in row.enumerated() { widths[i] = max(widths[i], t.count) }
+        }
+        func line(_ cells: [String], numeric: [Bool]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return numeric[i] ? pad + c : c + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        let numeric = columns.indices.map { i in
+            rows.first.map { row -> Bool in
+                if case .number = row[i] { return true }
+                return false
+            } ?? false
+        }
+        var out = line(columns, numeric: numeric) + "\n"
+        for row in texts { out += line(row, numeric: numeric) + "\n" }
+        return out
+    }
+
+    static func printable(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+        return s.unicodeScalars.map { u in
+            u.value < 0x20 || u.value == 0x7F ? String(format: "\\x%02X", u.value) : String(u)
+        }.joined()
+    }
+}
+
+/// ISO 8601 text of epoch seconds.
+package enum ISO8601 {
+    package static func utc(_ t: Int64) -> String {
+        let days = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
+        let secs = Int(t - days * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400) + (m <= 2 ? 1 : 0)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+    }
+}
+
+/// JSON string literals.
+package enum JSONText {
+    package static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04X", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure of the store, with a message for the operator (never SQL arguments or mail addresses).
+package struct StoreError: Error, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The one owner of relaysum's SQLite database: its connection, its only migrator, and the named reads and writes.
+/// Nothing else in relaysum writes SQL.
+package final class RelayStore {
+    package let path: String
+    private let dbQueue: DatabaseQueue
+
+    /// Opens (creating with mode 0600 and migrating) the database at `path`.
+    package init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        if !readOnly && path != ":memory:" {
+            // The database holds personal data (addresses, IPs): create it readable by its owner only.
+            let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            if fd < 0 {
+                throw StoreError("cannot open database \(path): \(String(cString: strerror(errno)))")
+            }
+            close(fd)
+        } else if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError("no database at \(path) (run `relaysum ingest` first, or pass --db)")
+        }
+        var config = Configuration()
+        config.readonly = readOnly
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            if !readOnly {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        do {
+            dbQueue = try DatabaseQueue(path: path, configuration: config)
+            if !readOnly { try Self.migrator.migrate(dbQueue) }
+        } catch let error as DatabaseError {
+            throw StoreError("cannot open database \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    // MARK: schema
+
+    /// String-named migrations, never edited once released.
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                        id INTEGER PRIMARY KEY,
+                        host TEXT NOT NULL,
+                        mta TEXT NOT NULL,
+                        queue_id TEXT NOT NULL,
+                        message_id TEXT,
+                        origin TEXT NOT NULL,
+                        account TEXT,
+                        client_ip TEXT,
+                        client_name TEXT,
+                        sasl_method TEXT,
+                        sender TEXT NOT NULL,
+                        sender_domain TEXT,
+                        size INTEGER,
+                        nrcpt INTEGER,
+                        received_at INTEGER NOT NULL,
+                        completed_at INTEGER,
+                        recipients INTEGER NOT NULL,
+                        delivered INTEGER NOT NULL,
+                        deferred INTEGER NOT NULL,
+                        bounced INTEGER NOT NULL
+                    );
+                    CREATE INDEX messages_received_at ON messages(received_at);
+                    CREATE TABLE recipients (
+                        message INTEGER NOT NULL,
+                        address TEXT NOT NULL,
+                        domain TEXT,
+                        original_address TEXT,
+                        outcome TEXT NOT NULL,
+                        dsn TEXT,
+                        relay TEXT,
+                        reply TEXT,
+                        last_attempt_at INTEGER,
+                        attempts INTEGER NOT NULL
+                    );
+                    CREATE INDEX recipients_message ON recipients(message);
+                    CREATE TABLE rejects (
+                        id INTEGER PRIMARY KEY,
+                        host TEXT NOT NULL,
+                        mta TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        stage TEXT,
+                        queue_id TEXT,
+                        client_ip TEXT,
+                        client_name TEXT,
+                        login TEXT,
+                        sender TEXT,
+                        recipient TEXT,
+                        code TEXT,
+                        dsn TEXT,
+                        reason TEXT NOT NULL,
+                        helo TEXT
+                    );
+                    CREATE INDEX rejects_at ON rejects(at);
+                    CREATE TABLE auth_failures (
+                        id INTEGER PRIMARY KEY,
+                        host TEXT NOT NULL,
+                        mta TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        client_ip TEXT,
+                        client_name TEXT,
+                        login TEXT,
+                        mechanism TEXT,
+                        reason TEXT NOT NULL
+                    );
+                    CREATE INDEX auth_failures_at ON auth_failures(at);
+                    CREATE TABLE source_files (
+                        id INTEGER PRIMARY KEY,
+                        fingerprint INTEGER NOT NULL,
+                        fingerprint_length INTEGER NOT NULL,
+                        path TEXT NOT NULL,
+                        mta TEXT,
+                        device INTEGER NOT NULL,
+                        inode INTEGER NOT NULL,
+                        file_size INTEGER NOT NULL,
+                        is_gzip INTEGER NOT NULL,
+                        content_offset INTEGER NOT NULL,
+                        lines INTEGER NOT NULL,
+                        at_end INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE open_states (
+                        mta TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        PRIMARY KEY (mta, host, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE ingest_runs (
+                        id INTEGER PRIMARY KEY,
+                        started_at INTEGER NOT NULL,
+                        finished_at INTEGER,
+                        files INTEGER NOT NULL DEFAULT 0,
+                        lines INTEGER NOT NULL DEFAULT 0,
+                        parsed INTEGER NOT NULL DEFAULT 0,
+                        skipped INTEGER NOT NULL DEFAULT 0,
+                        unparsed INTEGER NOT NULL DEFAULT 0,
+                        messages INTEGER NOT NULL DEFAULT 0,
+                        rejects INTEGER NOT NULL DEFAULT 0,
+                        status TEXT NOT NULL,
+                        unparsed_kinds TEXT
+                    );
+                    """)
+        }
+        return m
+    }
+
+    // MARK: ingest state
+
+    /// The row id the next new message gets.
+    package func nextMessageRowID() throws -> Int64 {
+        try dbQueue.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM messages") ?? 1 }
+    }
+
+    package func openStates() throws -> [OpenState] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: "SELECT mta, host, key, body, last_seen FROM open_states").compactMap { row in
+                guard let mta = MTA(rawValue: row["mta"]) else { return nil }
+                return OpenState(
+                    id: OpenStateKey(mta: mta, host: row["host"], key: row["key"]), body: row["body"],
+                    lastSeen: row["last_seen"])
+            }
+        }
+    }
+
+    package func checkpoints() throws -> [SourceCheckpoint] {
+        try dbQueue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM source_files ORDER BY id").map { row in
+                SourceCheckpoint(
+                    id: row["id"], fingerprint: UInt64(bitPattern: row["fingerprint"]),
+                    fingerprintLength: row["fingerprint_length"], path: row["path"],
+                    mta: (row["mta"] as String?).flatMap(MTA.init(rawValue:)),
+                    device: UInt64(bitPattern: row["device"]), inode: UInt64(bitPattern: row["inode"]),
+                    fileSize: row["file_size"], isGzip: row["is_gzip"], contentOffset: row["content_offset"],
+                    lines: row["lines"], atEnd: row["at_end"], updatedAt: row["updated_at"])
+            }
+        }
+    }
+
+    /// Records the start of an ingest run; returns its id.
+    package func beginRun(at time: Int64) throws -> Int64 {
+        try dbQueue.write { db in
+            try db.execute(sql: "INSERT INTO ingest_runs (started_at, status) VALUES (?, 'running')", arguments: [time])
+            return db.lastInsertedRowID
+        }
+    }
+
+    package func finishRun(_ id: Int64, at time: Int64, stats: RunStats, status: String) throws {
+        try dbQueue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ingest_runs SET finished_at = ?, files = ?, lines = ?, parsed = ?, skipped = ?,
+                        unparsed = ?, messages = ?, rejects = ?, status = ?, unparsed_kinds = ? WHERE id = ?
+                    """,
+                arguments: [
+                    time, stats.files, stats.lines, stats.parsed, stats.skipped, stats.unparsed, stats.messages,
+                    stats.rejects, status, stats.unparsedKindsJSON, id,
+                ])
+        }
+    }
+
+    // MARK: the bulk write
+
+    /// Writes one batch (rows, open-entry snapshots and file checkpoints) in one transaction: after a crash the
+    /// database is as it was after the last whole batch.
+    package func write(_ batch: WriteBatch) throws {
+        do {
+            try dbQueue.write { db in try BulkWriter(db: db).write(batch) }
+        } catch let error as DatabaseError {
+            throw StoreError("cannot write to \(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    // MARK: reads for reports
+
+    /// Runs `body` with read access (for the Reports module's named queries).
+    package func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.read(body)
+    }
+}
+
+/// Counters of one ingest run, stored in `ingest_runs`.
+package struct RunStats: Sendable {
+    package var files = 0
+    package var lines = 0
+    package var parsed = 0
+    package var skipped = 0
+    package var unparsed = 0
+    package var messages = 0
+    package var rejects = 0
+    package var unparsedKinds: [String: Int] = [:]
+
+    package init() {}
+
+    var unparsedKindsJSON: String? {
+        guard !unparsedKinds.isEmpty, let data = try? JSONEncoder().encode(unparsedKinds) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What relaysum remembers of one log file it has read: which content it is (fingerprint of its first bytes) and
+/// how far it got.
+package struct SourceCheckpoint: Sendable, Equatable {
+    package var id: Int64?
+    /// FNV-1a of the first `fingerprintLength` content bytes (decompressed for gzip).
+    package var fingerprint: UInt64
+    package var fingerprintLength: Int
+    /// Where it was last seen.
+    package var path: String
+    package var mta: MTA?
+    package var device: UInt64
+    package var inode: UInt64
+    /// Size on disk when last read (compressed size for gzip).
+    package var fileSize: Int64
+    package var isGzip: Bool
+    /// Content bytes consumed: the offset just after the last whole line read.
+    package var contentOffset: Int64
+    /// Lines consumed (for `file:line` in messages).
+    package var lines: Int
+    /// The whole content was read (nothing held back).
+    package var atEnd: Bool
+    package var updatedAt: Int64
+
+    package init(
+        id: Int64? = nil, fingerprint: UInt64, fingerprintLength: Int, path: String, mta: MTA?, device: UInt64,
+        inode: UInt64, fileSize: Int64, isGzip: Bool, contentOffset: Int64, lines: Int, atEnd: Bool, updatedAt: Int64
+    ) {
+        self.id = id
+        self.fingerprint = fingerprint
+        self.fingerprintLength = fingerprintLength
+        self.path = path
+        self.mta = mta
+        self.device = device
+        self.inode = inode
+        self.fileSize = fileSize
+        self.isGzip = isGzip
+        self.contentOffset = contentOffset
+        self.lines = lines
+        self.atEnd = atEnd
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Everything one transaction writes.
+package struct WriteBatch: Sendable {
+    package var messages: [MessageWrite] = []
+    package var deletedMessageRowIDs: [Int64] = []
+    package var rejects: [RejectRecord] = []
+    package var authFailures: [AuthFailureRecord] = []
+    package var openStates: [OpenState] = []
+    package var closedStates: [OpenStateKey] = []
+    /// Checkpoints to insert (id nil) or update.
+    package var checkpoints: [SourceCheckpoint] = []
+
+    package init() {}
+
+    package var isEmpty: Bool {
+        messages.isEmpty && deletedMessageRowIDs.isEmpty && rejects.isEmpty && authFailures.isEmpty
+            && openStates.isEmpty && closedStates.isEmpty && checkpoints.isEmpty
+    }
+}

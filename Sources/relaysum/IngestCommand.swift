@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Ingest
+import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension MTASelection: ExpressibleByArgument {}
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Reads Postfix or Exim logs (plain or gzip, or - for stdin) into the database; only new lines.",
+        discussion: """
+            Each file is remembered by a fingerprint of its first bytes, so running again reads only what was \
+            appended, and a rotated file (mail.log -> mail.log.1 -> mail.log.2.gz) is never read twice. Files may \
+            be given in any order. A report of what was read goes to stderr.
+
+            Examples:
+              relaysum ingest /var/log/mail.log /var/log/mail.log.1 /var/log/mail.log.*.gz
+              zcat old.gz | relaysum ingest --host relay2 -
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Which MTA wrote the logs: auto, postfix or exim (default: auto, told apart by content).")
+    var mta: MTASelection = .auto
+
+    @Option(help: "Record every line under this relay name instead of the syslog host name.")
+    var host: String?
+
+    @Option(help: "The year of the first classic syslog stamp (default: inferred from the file's time).")
+    var year: Int?
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    @Argument(help: "Log files, plain or gzip; - reads standard input.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
+        if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
+    }
+
+    func run() throws {
+        var options = IngestOptions()
+        options.mta = mta
+        options.host = host
+        options.year = year
+        options.timeZone = try database.timeZone()
+        let started = Date()
+        let report: IngestReport
+        do {
+            let lock = try IngestLock(databasePath: database.path)
+            defer { lock.release() }
+            let store = try RelayStore(path: database.path)
+            let progress = quiet || isatty(STDERR_FILENO) != 1 ? nil : TerminalProgress()
+            report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)
+        } catch let e as StoreError {
+            throw RelaysumFailure(description: e.description)
+        } catch let e as IngestLock.Busy {
+            throw RelaysumFailure(description: e.description)
+        }
+        if !quiet || report.failed {
+            printError(IngestSummaryText.render(report, seconds: Date().timeIntervalSince(started), quiet: quiet))
+        }
+        if report.failed { throw ExitCode.failure }
+    }
+}
+
+/// The stderr report of an ingest run.
+enum IngestSummaryText {
+    static func render(_ r: IngestReport, seconds: Double, quiet: Bool) -> String {
+        var lines: [String] = []
+        let s = r.stats
+        if !quiet {
+            lines.append(
+                "relaysum: \(r.files.count) file(s), \(s.lines) new line(s): \(s.parsed) parsed, \(s.skipped) skipped, "
+                    + "\(s.unparsed) unparsed; \(s.messages) new message(s), \(s.rejects) rejected attempt(s) "
+                    + String(format: "in %.2f s", seconds))
+        }
+        for f in r.files {
+            if let error = f.error {
+                lines.append("relaysum: error: \(error)")
+            } else if !quiet {
+                var l = "  \(f.path): "
+                if let note = f.note {
+                    l += note
+                } else {
+                    l += "\(f.lines) line(s)" + (f.mta.map { " (\($0.rawValue))" } ?? "")
+                }
+                if f.heldBackBytes > 0 { l += "; an unfinished last line (\(f.heldBackBytes) bytes) left for next run" }
+                lines.append(l)
+            }
+        }
+        if !quiet && !s.unparsedKinds.isEmpty {
+            lines.append("unparsed lines by kind:")
+            for (kind, n) in s.unparsedKinds.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                let eg = (r.examples[kind] ?? []).map(\.description).joined(separator: ", ")
+                lines.append("  \(n) \(kind) (e.g. \(eg))")
+            }
+        }
+        if !quiet && r.expiredOpenEntries > 0 {
+            lines.append("  \(r.expiredOpenEntries) message(s) with no end logged in 10 days were closed as they stood")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A progress line on a terminal: file, MB read, MB/s.
+final class TerminalProgress: IngestProgress {
+    private var path = ""
+    private var size: Int64 = 0
+    private var started = Date()
+    private var lastDraw = Date.distantPast
+
+    func fileStarted(_ path: String, size: Int64) {
+        self.path = path
+        self.size = size
+        started = Date()
+    }
+
+    func advanced(bytes: Int64) {
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = now
+        let mb = Double(bytes) / 1_048_576
+        let rate = mb / max(now.timeIntervalSince(started), 0.001)
+        var text = String(format: "\r%@: %.0f MB, %.0f MB/s", path, mb, rate)
+        if size > 0 {
+            let eta = (Double(size - bytes) / 1_048_576) / max(rate, 0.001)
+            text += String(format: ", %.0f%%, ETA %.0f s", 100 * Double(bytes) / Double(size), eta)
+        }
+        FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
+    }
+
+    func fileFinished() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// One ingest at a time per database: an advisory lock on `<db>.lock`.
+struct IngestLock {
+    struct Busy: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "another relaysum ingest is running on \(path); try again when it has finished" }
+    }
+
+    private let fd: Int32
+
+    init(databasePath: String) throws {
+        let lockPath = databasePath + ".lock"
+        fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw RelaysumFailure(description: "cannot create \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw Busy(path: databasePath)
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+
+@main
+struct Relaysum: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relaysum",
+        abstract: "Answers who sent how much through an outgoing mail relay, from its Postfix or Exim logs.",
+        discussion: """
+            relaysum streams relay logs into one SQLite file (ingest) and reports from it (summary).
+
+            Exit status: 0 success, 1 failure (an unreadable file, a corrupt gzip member, a database error), \
+            64 usage error.
+
+            Examples:
+              relaysum ingest /var/log/mail.log /var/log/mail.log.1 /var/log/mail.log.*.gz
+              relaysum summary --by account --top 20
+              relaysum summary --by sender --since 24h --format csv > senders.csv
+            """,
+        version: RelaysumVersion.string,
+        subcommands: [IngestCommand.self, SummaryCommand.self]
+    )
+}
+
+enum RelaysumVersion {
+    static let string = "0.1.0"
+}
