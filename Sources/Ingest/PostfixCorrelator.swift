@@ -195,7 +195,7 @@ package final class PostfixCorrelator: Correlator {
             }
             touch(entry, at: time)
 
-        case .expired(let qid):
+        case .expired(let qid, _):
             guard let entry = open[Key(host: host, queueID: qid)] else { return }
             for i in entry.snapshot.record.recipients.indices
             where [.deferred, .pending].contains(entry.snapshot.record.recipients[i].outcome) {
@@ -234,9 +234,17 @@ package final class PostfixCorrelator: Correlator {
                     return
                 }
                 record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                // `local` forwarding (`.forward`, aliases to remote addresses) makes a new message: the relay's own.
+                if let reply = d.reply, reply.hasPrefix("forwarded as ") {
+                    let newID = String(reply.dropFirst(13).prefix { $0.isLetter || $0.isNumber })
+                    let copy = self.entry(for: Key(host: host, queueID: newID), at: time)
+                    copy.snapshot.record.origin = .generated
+                    copy.snapshot.record.account = nil
+                    touch(copy, at: time)
+                }
             case .deferred:
                 record(d, outcome: .deferred, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
-            case .bounced, .expired:
+            case .bounced, .expired, .forceExpired:
                 record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
             }
 

@@ -11,7 +11,7 @@ package enum PostfixEvent: Sendable, Equatable {
     /// `qmgr: QID: from=<s>, size=N, nrcpt=N (queue active)`
     case queued(queueID: String, sender: String, size: Int64?, nrcpt: Int?)
     /// `qmgr: QID: from=<s>, status=expired, returned to sender`
-    case expired(queueID: String)
+    case expired(queueID: String, sender: String)
     /// `qmgr: QID: removed` (also `postsuper: QID: removed`)
     case removed(queueID: String)
     /// `smtp|lmtp|local|virtual|pipe|error|discard|…: QID: to=<…>, relay=…, dsn=…, status=…`
@@ -38,6 +38,8 @@ package struct PostfixClient: Sendable, Equatable {
 package struct PostfixDelivery: Sendable, Equatable {
     package enum Status: String, Sendable {
         case sent, deferred, bounced, expired
+        /// `postsuper -e` (Postfix ≥ 3.7).
+        case forceExpired = "force-expired"
         /// Address verification probes (`deliverable`/`undeliverable`): not real traffic.
         case deliverable, undeliverable
     }

@@ -93,7 +93,7 @@ package enum PostfixLineParser {
             "skipped, still being delivered", "warning: ", "info: ", "prepend: ", "replace: ", "redirect: ",
             "filter: ", "hold: ", "placed on hold", "released from hold", "requeued", "resent-message-id=",
             "Cannot start TLS", "TLS is required", "milter-", "discard: ", "delivery temporarily suspended",
-            "sender_canonical", "enabling", "breaking line",
+            "sender_canonical", "enabling", "breaking line", "recipient limit", "skipped", "message-id=",
         ] where m.hasPrefix(prefix) {
             return .skipped
         }
@@ -102,7 +102,10 @@ package enum PostfixLineParser {
 
     /// `from=<s>, size=N, nrcpt=N (queue active)` or `from=<s>, status=expired, returned to sender`.
     private static func queued(_ m: ByteSlice, queueID: String, daemon: ByteSlice) -> PostfixParseResult {
-        if m.lastIndex(of: ", status=expired") != nil { return .event(.expired(queueID: queueID)) }
+        if m.lastIndex(of: ", status=expired") != nil || m.lastIndex(of: ", status=force-expired") != nil {
+            let end = m.lastIndex(of: ", status=") ?? m.count
+            return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
+        }
         guard let sizeAt = m.lastIndex(of: ", size=") else {
             return .unparsed("postfix/\(daemon.string): malformed from= line")
         }
@@ -238,7 +241,7 @@ package enum PostfixLineParser {
             queueID: queueID, kind: kind, stage: nil, clientName: nil, clientIP: nil, code: nil, dsn: nil,
             reason: "", sender: nil, recipient: nil, helo: nil, dropsMessage: false)
         // The trailing `; from=<…> to=<…> proto=… helo=<…>` (searched from the end: the reason is free text).
-        if let semi = rest.lastIndex(of: "; from=") {
+        if let semi = rest.lastIndex(of: "; from=<") ?? rest.lastIndex(of: "; to=<") ?? rest.lastIndex(of: "; proto=") {
             let kv = rest.dropFirst(semi + 2)
             r.sender = keyedAddress(kv, "from=<")
             r.recipient = keyedAddress(kv, "to=<")
@@ -340,6 +343,12 @@ package enum PostfixLineParser {
             "Peer ", "discarding EHLO", "message repeated", "last message repeated", "lost connection",
             "Untrusted", "xforward", "XCLIENT", "proxy", "open ", "close ",
         ] where m.hasPrefix(prefix) {
+            return .skipped
+        }
+        // Postfix logs every mail transaction under a queue ID (or NOQUEUE); a line without one that names no
+        // address is a diagnostic (verbose `-v` output, process notes). One that does name an address has a queue
+        // ID this parser did not recognise.
+        if m.firstIndex(of: "to=<") == nil && m.firstIndex(of: "from=<") == nil && m.firstIndex(of: "client=") == nil {
             return .skipped
         }
         return .unparsed("postfix/\(name): unknown message")
