@@ -34,7 +34,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Store"], resources: []),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
         .testTarget(name: "CLITests", dependencies: ["Store"]),
     ]

@@ -241,23 +241,36 @@ package enum PostfixLineParser {
             queueID: queueID, kind: kind, stage: nil, clientName: nil, clientIP: nil, code: nil, dsn: nil,
             reason: "", sender: nil, recipient: nil, helo: nil, dropsMessage: false)
         // The trailing `; from=<…> to=<…> proto=… helo=<…>` (searched from the end: the reason is free text).
+        var checkReply: ByteSlice? = nil
         if let semi = rest.lastIndex(of: "; from=<") ?? rest.lastIndex(of: "; to=<") ?? rest.lastIndex(of: "; proto=") {
             let kv = rest.dropFirst(semi + 2)
             r.sender = keyedAddress(kv, "from=<")
             r.recipient = keyedAddress(kv, "to=<")
             r.helo = keyedAddress(kv, "helo=<")
+            // header/body checks append their reply after the helo: `helo=<h>: 5.7.1 message content rejected`.
+            if let h = kv.firstIndex(of: "helo=<"), let end = kv.firstIndex(of: ">: ", from: h) {
+                checkReply = kv.dropFirst(end + 3)
+            }
             rest = rest.prefix(semi)
         }
         // `header Subject: … from name[ip]` / `body …` (cleanup header_checks and body_checks).
         if rest.hasPrefix("header ") || rest.hasPrefix("body ") {
             r.kind = kind == .reject ? .checkReject : kind
             r.stage = rest.hasPrefix("header ") ? "HEADER" : "BODY"
+            var what = rest
             if let f = rest.lastIndex(of: " from "), let (name, ip, _) = hostAndAddress(rest.dropFirst(f + 6)) {
                 r.clientName = name
                 r.clientIP = ip
-                r.reason = shortened(rest.prefix(f))
+                what = rest.prefix(f)
+            }
+            if var reply = checkReply {
+                if reply.count > 6, reply[0] &- 48 < 10, reply[1] == UInt8(ascii: "."), let sp = reply.firstIndex(of: 0x20) {
+                    r.dsn = reply.prefix(sp).string
+                    reply = reply.dropFirst(sp + 1)
+                }
+                r.reason = shortened(reply) + " (" + shortened(what) + ")"
             } else {
-                r.reason = shortened(rest)
+                r.reason = shortened(what)
             }
             // A check's own text may follow the kv part: `…helo=<h>: 5.7.1 message content rejected`.
             r.dropsMessage = true
@@ -418,11 +431,11 @@ package enum PostfixLineParser {
         var search = 0
         while let at = kv.firstIndex(of: key, from: search) {
             // The key must start the text or follow a space (`to=<` also occurs inside `orig_to=<`).
-            if at == 0 || kv[at - 1] == 0x20 {
+            if at == 0 || kv[at - 1] == 0x20 || kv[at - 1] == UInt8(ascii: ",") {
                 let start = at + key.utf8CodeUnitCount
                 var close = kv.firstIndex(of: UInt8(ascii: ">"), from: start) ?? kv.count
-                // An address may contain `>`; the value ends at the `>` before a space or the end.
-                while close < kv.count, close + 1 < kv.count, kv[close + 1] != 0x20, kv[close + 1] != UInt8(ascii: ":"),
+                // An address may contain `>`; the value ends at a `>` before a space, `,`, `:` or the end.
+                while close + 1 < kv.count, ![0x20, UInt8(ascii: ","), UInt8(ascii: ":")].contains(kv[close + 1]),
                     let next = kv.firstIndex(of: UInt8(ascii: ">"), from: close + 1)
                 {
                     close = next
