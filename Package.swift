@@ -39,6 +39,7 @@ let package = Package(
             dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
-        .testTarget(name: "CLITests", dependencies: ["Store"]),
+        // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
+        .testTarget(name: "CLITests", dependencies: ["relaysum"]),
     ]
 )
