@@ -54,7 +54,8 @@ package struct CorrelatorOutput: Sendable {
     package init() {}
 
     package var isEmpty: Bool {
-        messages.isEmpty && deletedMessageRowIDs.isEmpty && rejects.isEmpty && authFailures.isEmpty && openStates.isEmpty && closedStates.isEmpty
+        messages.isEmpty && deletedMessageRowIDs.isEmpty && rejects.isEmpty && authFailures.isEmpty
+            && openStates.isEmpty && closedStates.isEmpty
     }
 }
 

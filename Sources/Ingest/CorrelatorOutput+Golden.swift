@@ -32,7 +32,8 @@ extension CorrelatorOutput {
             lines.append(l)
         }
         for a in authFailures.sorted(by: { ($0.at, $0.clientIP ?? "") < ($1.at, $1.clientIP ?? "") }) {
-            var l = "authfail \(a.host) at=\(CivilTime.iso8601(a.at)) client=\(a.clientName ?? "-")[\(a.clientIP ?? "-")]"
+            var l =
+                "authfail \(a.host) at=\(CivilTime.iso8601(a.at)) client=\(a.clientName ?? "-")[\(a.clientIP ?? "-")]"
             l += " login=\(a.login ?? "-") mechanism=\(a.mechanism ?? "-") reason=\(a.reason)"
             lines.append(l)
         }

@@ -291,7 +291,8 @@ package struct EnvelopeParser {
                 var j = i + 1
                 if j < rest.count && rest[j] == 0x20 { j += 1 }
                 return .success(
-                    Envelope(time: time, style: style, host: host, program: program, pid: nil, message: rest.dropFirst(j))
+                    Envelope(
+                        time: time, style: style, host: host, program: program, pid: nil, message: rest.dropFirst(j))
                 )
             }
             if c == 0x20 { break }

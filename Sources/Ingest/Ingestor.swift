@@ -221,7 +221,9 @@ package final class Ingestor {
                 deliverUnterminatedTail: source.isGzip || source.isStream,
                 onOverlong: { [self] number, endOffset in
                     report.overlongLines += 1
-                    count(.unparsed(kind: "line longer than \(options.maxLineLength) bytes"), SourcePosition(file: file, line: number))
+                    count(
+                        .unparsed(kind: "line longer than \(options.maxLineLength) bytes"),
+                        SourcePosition(file: file, line: number))
                     lastOffset = endOffset
                     lastLine = number
                 }

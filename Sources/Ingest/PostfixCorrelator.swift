@@ -142,7 +142,8 @@ package final class PostfixCorrelator: Correlator {
                 // The queue ID is reused (short IDs are): the old message's `removed` was never seen.
                 close(existing, key: key, at: nil)
             }
-            if let parentID = c.originalQueueID, let parent = open[Key(host: host, queueID: parentID)], parent !== open[key]
+            if let parentID = c.originalQueueID, let parent = open[Key(host: host, queueID: parentID)],
+                parent !== open[key]
             {
                 link(copy: qid, host: host, to: parent, at: time)
                 return
@@ -290,7 +291,8 @@ package final class PostfixCorrelator: Correlator {
         if let i = index {
             var r = recipients[i]
             let wasProvisional = entry.snapshot.provisional.contains(r.address)
-            let keepFinal = !fromCopy && !wasProvisional && outcome == .deferred
+            let keepFinal =
+                !fromCopy && !wasProvisional && outcome == .deferred
                 && (r.outcome == .delivered || r.outcome == .bounced)
             if !keepFinal {
                 r.outcome = outcome
@@ -318,7 +320,9 @@ package final class PostfixCorrelator: Correlator {
         let existing = open[key] ?? recentlyClosed.removeValue(forKey: key)
         guard let copy = existing, copy !== parent else {
             if existing == nil {
-                if !parent.snapshot.expectedQueueIDs.contains(copyID) { parent.snapshot.expectedQueueIDs.append(copyID) }
+                if !parent.snapshot.expectedQueueIDs.contains(copyID) {
+                    parent.snapshot.expectedQueueIDs.append(copyID)
+                }
                 open[key] = parent
             }
             touch(parent, at: time)
@@ -328,7 +332,9 @@ package final class PostfixCorrelator: Correlator {
         parent.snapshot.queueIDs.append(contentsOf: copy.snapshot.queueIDs)
         parent.snapshot.openQueueIDs.append(contentsOf: copy.snapshot.openQueueIDs)
         parent.snapshot.expectedQueueIDs.append(contentsOf: copy.snapshot.expectedQueueIDs)
-        for q in copy.snapshot.openQueueIDs + copy.snapshot.expectedQueueIDs { open[Key(host: host, queueID: q)] = parent }
+        for q in copy.snapshot.openQueueIDs + copy.snapshot.expectedQueueIDs {
+            open[Key(host: host, queueID: q)] = parent
+        }
         for r in copy.snapshot.record.recipients {
             let d = PostfixDelivery(
                 to: r.address, origTo: r.originalAddress, relay: r.relay, dsn: r.dsn, status: .sent, reply: r.reply)
@@ -360,7 +366,8 @@ package final class PostfixCorrelator: Correlator {
             }
             return e
         }
-        let record = MessageRecord(host: key.host, mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "", receivedAt: time)
+        let record = MessageRecord(
+            host: key.host, mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "", receivedAt: time)
         let e = Entry(
             Snapshot(
                 record: record, queueIDs: [key.queueID], openQueueIDs: [key.queueID], expectedQueueIDs: [],

@@ -264,7 +264,9 @@ package enum PostfixLineParser {
                 what = rest.prefix(f)
             }
             if var reply = checkReply {
-                if reply.count > 6, reply[0] &- 48 < 10, reply[1] == UInt8(ascii: "."), let sp = reply.firstIndex(of: 0x20) {
+                if reply.count > 6, reply[0] &- 48 < 10, reply[1] == UInt8(ascii: "."),
+                    let sp = reply.firstIndex(of: 0x20)
+                {
                     r.dsn = reply.prefix(sp).string
                     reply = reply.dropFirst(sp + 1)
                 }
@@ -401,7 +403,8 @@ package enum PostfixLineParser {
 
     /// `name[address]` at the start of `m`: the name, the address, and the index after `]`.
     private static func hostAndAddress(_ m: ByteSlice) -> (String, String, Int)? {
-        guard let open = m.firstIndex(of: UInt8(ascii: "[")), let close = m.firstIndex(of: UInt8(ascii: "]"), from: open)
+        guard let open = m.firstIndex(of: UInt8(ascii: "[")),
+            let close = m.firstIndex(of: UInt8(ascii: "]"), from: open)
         else { return nil }
         // The name must not contain spaces (it would then be free text, not a host).
         if let sp = m.firstIndex(of: 0x20), sp < open { return nil }

@@ -123,11 +123,14 @@ extension RelayStore {
         var f = filter
         f.host = filter.host
         let (whereSQL, args) = f.sql
-        let generatedWhere = whereSQL.replacingOccurrences(of: "m.origin != 'generated'", with: "m.origin = 'generated'")
+        let generatedWhere = whereSQL.replacingOccurrences(
+            of: "m.origin != 'generated'", with: "m.origin = 'generated'")
         return try read { db in
-            let messages = try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages m WHERE \(whereSQL)", arguments: args) ?? 0
+            let messages =
+                try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages m WHERE \(whereSQL)", arguments: args) ?? 0
             let generated =
-                try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages m WHERE \(generatedWhere)", arguments: args) ?? 0
+                try Int64.fetchOne(db, sql: "SELECT count(*) FROM messages m WHERE \(generatedWhere)", arguments: args)
+                ?? 0
             return (messages, generated)
         }
     }

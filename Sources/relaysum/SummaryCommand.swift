@@ -40,7 +40,8 @@ struct SummaryCommand: ParsableCommand {
         let (since, until) = try report.bounds(timeZone: zone)
         do {
             let store = try RelayStore(path: database.path, readOnly: true)
-            let rows = try store.summary(by: by, filter: MessageFilter(since: since, until: until, host: host), top: top)
+            let rows = try store.summary(
+                by: by, filter: MessageFilter(since: since, until: until, host: host), top: top)
             print(SummaryReport.render(rows, as: report.resolvedFormat), terminator: "")
         } catch let e as StoreError {
             throw RelaysumFailure(description: e.description)

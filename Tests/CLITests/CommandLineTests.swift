@@ -95,7 +95,9 @@ final class TempDir {
     @Test func summaryBySenderAsJSONWithTopAndSince() throws {
         let t = try TempDir()
         let db = t.path("r.sqlite")
-        try CLI.run(["ingest", "--db", db, "--year", "2026", "--timezone", "UTC", CLI.fixture("postfix/relay-classic.log")])
+        try CLI.run([
+            "ingest", "--db", db, "--year", "2026", "--timezone", "UTC", CLI.fixture("postfix/relay-classic.log"),
+        ])
         let r = try CLI.run([
             "summary", "--db", db, "--by", "sender", "--format", "json", "--top", "1", "--since", "2026-11-09T00:15Z",
         ])
@@ -185,12 +187,12 @@ final class TempDir {
         let t = try TempDir()
         let log = t.path("bad.log")
         try """
-            Nov  9 00:02:48 relay1 postfix/smtpd[1]: 4NmB1q0Bt7z9vKp: client=a.example[192.0.2.1]
-            this is not a log line
-            Nov  9 00:02:49 relay1 postfix/qmgr[2]: 4NmB1q0Bt7z9vKp: from=<a@a.example>, size=1, nrcpt=1 (queue active)
-            Nov 31 00:02:49 relay1 postfix/qmgr[2]: 4NmB1q0Bt7z9vKp: removed
+        Nov  9 00:02:48 relay1 postfix/smtpd[1]: 4NmB1q0Bt7z9vKp: client=a.example[192.0.2.1]
+        this is not a log line
+        Nov  9 00:02:49 relay1 postfix/qmgr[2]: 4NmB1q0Bt7z9vKp: from=<a@a.example>, size=1, nrcpt=1 (queue active)
+        Nov 31 00:02:49 relay1 postfix/qmgr[2]: 4NmB1q0Bt7z9vKp: removed
 
-            """.write(toFile: log, atomically: true, encoding: .utf8)
+        """.write(toFile: log, atomically: true, encoding: .utf8)
         let r = try CLI.run(["ingest", "--db", t.path("r.sqlite"), "--year", "2026", log])
         #expect(r.status == 0)
         #expect(r.stderr.contains("2 unparsed"))

@@ -23,7 +23,8 @@ struct PostfixCorpusTests {
         }
         let bad = unparsed.values.reduce(0, +)
         let share = Double(total - bad) / Double(max(total, 1)) * 100
-        print(String(format: "postfix corpus: %d lines, %.2f %% classified (parsed or knowingly skipped)", total, share))
+        print(
+            String(format: "postfix corpus: %d lines, %.2f %% classified (parsed or knowingly skipped)", total, share))
         for (k, n) in unparsed.sorted(by: { $0.value > $1.value }).prefix(10) { print("  unparsed \(n) \(k)") }
         #expect(total > 3000)
         #expect(share >= 99.0)

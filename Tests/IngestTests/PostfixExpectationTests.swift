@@ -13,7 +13,9 @@ struct PostfixExpectationTests {
     }
 
     static func extract(daemon: String, body: String) -> Extracted? {
-        let result = ByteSlice.with(daemon) { d in ByteSlice.with(body) { PostfixLineParser.parse(daemon: d, message: $0) } }
+        let result = ByteSlice.with(daemon) { d in
+            ByteSlice.with(body) { PostfixLineParser.parse(daemon: d, message: $0) }
+        }
         guard case .event(let e) = result else { return nil }
         var x = Extracted()
         switch e {
@@ -111,7 +113,9 @@ struct PostfixExpectationTests {
             let daemon: String
             let body: String
             if (rec["kind"] as? String) == "syslog-line" {
-                guard let prog = fields["prog"], prog.hasPrefix("postfix"), let r = line.range(of: "]: ") else { continue }
+                guard let prog = fields["prog"], prog.hasPrefix("postfix"), let r = line.range(of: "]: ") else {
+                    continue
+                }
                 daemon = String(prog.split(separator: "/").last!)
                 body = String(line[r.upperBound...])
             } else {

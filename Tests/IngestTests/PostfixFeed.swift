@@ -24,7 +24,8 @@ struct PostfixFeed {
                     }
                     verdicts.append(
                         correlator.consume(
-                            env, host: host ?? env.host?.string ?? "-", position: SourcePosition(file: file, line: i + 1)
+                            env, host: host ?? env.host?.string ?? "-",
+                            position: SourcePosition(file: file, line: i + 1)
                         ))
                 }
             }
