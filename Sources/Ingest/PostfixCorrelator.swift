@@ -81,23 +81,21 @@ package final class PostfixCorrelator: Correlator {
         let encoder = JSONEncoder()
         for entry in dirty {
             entry.isDirty = false
-            var s = entry.snapshot
-            if s.accepted {
-                if s.record.rowID == nil { s.record.rowID = rowIDs.allocate() }
-                output.messages.append(MessageWrite(record: s.record, replaces: s.emitted))
-                s.emitted = true
+            if entry.snapshot.accepted {
+                if entry.snapshot.record.rowID == nil { entry.snapshot.record.rowID = rowIDs.allocate() }
+                output.messages.append(MessageWrite(record: entry.snapshot.record, replaces: entry.snapshot.emitted))
+                entry.snapshot.emitted = true
             }
-            let key = OpenStateKey(mta: .postfix, host: s.record.host, key: entry.primaryQueueID)
+            let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
             if entry.closed {
                 if entry.saved { output.closedStates.append(key) }
                 entry.saved = false
             } else {
                 // Encoding a plain Codable struct cannot fail.
-                let body = try! encoder.encode(s)
-                output.openStates.append(OpenState(id: key, body: body, lastSeen: s.lastSeen))
+                let body = try! encoder.encode(entry.snapshot)
+                output.openStates.append(OpenState(id: key, body: body, lastSeen: entry.snapshot.lastSeen))
                 entry.saved = true
             }
-            entry.snapshot = s
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
@@ -228,7 +226,7 @@ package final class PostfixCorrelator: Correlator {
                 entry.snapshot.record.account = nil
                 return
             case .sent:
-                if let newID = Self.filterHandoff(d) {
+                if let newID = d.handoffQueueID {
                     record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
                     if !entry.snapshot.provisional.contains(d.to) { entry.snapshot.provisional.append(d.to) }
                     link(copy: newID, host: host, to: entry, at: time)
@@ -284,34 +282,33 @@ package final class PostfixCorrelator: Correlator {
     private func record(
         _ d: PostfixDelivery, outcome: RecipientOutcome, in entry: Entry, fromCopy: Bool, at time: Int64
     ) {
-        var recipients = entry.snapshot.record.recipients
+        // Mutated in place: copying the array out and back would copy every recipient on every attempt.
         let index =
-            recipients.firstIndex { $0.address == d.to }
-            ?? (fromCopy ? recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
-        if let i = index {
-            var r = recipients[i]
-            let wasProvisional = entry.snapshot.provisional.contains(r.address)
-            let keepFinal =
-                !fromCopy && !wasProvisional && outcome == .deferred
-                && (r.outcome == .delivered || r.outcome == .bounced)
-            if !keepFinal {
-                r.outcome = outcome
-                r.dsn = d.dsn
-                r.relay = d.relay
-                r.reply = d.reply
-                if fromCopy && wasProvisional { entry.snapshot.provisional.removeAll { $0 == r.address } }
-            }
-            if r.originalAddress == nil { r.originalAddress = d.origTo }
-            r.attempts += 1
-            r.lastAttemptAt = time
-            recipients[i] = r
-        } else {
-            recipients.append(
+            entry.snapshot.record.recipients.firstIndex { $0.address == d.to }
+            ?? (fromCopy
+                ? entry.snapshot.record.recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
+        guard let i = index else {
+            entry.snapshot.record.recipients.append(
                 RecipientRecord(
                     address: d.to, originalAddress: d.origTo, outcome: outcome, dsn: d.dsn, relay: d.relay,
                     reply: d.reply, lastAttemptAt: time, attempts: 1))
+            return
         }
-        entry.snapshot.record.recipients = recipients
+        let current = entry.snapshot.record.recipients[i]
+        let wasProvisional = !entry.snapshot.provisional.isEmpty && entry.snapshot.provisional.contains(current.address)
+        let keepFinal =
+            !fromCopy && !wasProvisional && outcome == .deferred
+            && (current.outcome == .delivered || current.outcome == .bounced)
+        if !keepFinal {
+            entry.snapshot.record.recipients[i].outcome = outcome
+            entry.snapshot.record.recipients[i].dsn = d.dsn
+            entry.snapshot.record.recipients[i].relay = d.relay
+            entry.snapshot.record.recipients[i].reply = d.reply
+            if fromCopy && wasProvisional { entry.snapshot.provisional.removeAll { $0 == current.address } }
+        }
+        if current.originalAddress == nil { entry.snapshot.record.recipients[i].originalAddress = d.origTo }
+        entry.snapshot.record.recipients[i].attempts += 1
+        entry.snapshot.record.recipients[i].lastAttemptAt = time
     }
 
     /// Joins the re-injected copy `copyID` to `parent`: now, if the copy is known, or when it appears.
@@ -401,19 +398,6 @@ package final class PostfixCorrelator: Correlator {
     }
 
     // MARK: helpers
-
-    /// `NEWQID` when a `sent` status is a hand-off to a content filter on this machine that re-injects the message:
-    /// `relay=127.0.0.1[127.0.0.1]:10024, … status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok:
-    /// queued as NEWQID)`.
-    static func filterHandoff(_ d: PostfixDelivery) -> String? {
-        guard let relay = d.relay, let reply = d.reply,
-            let open = relay.firstIndex(of: "["), let close = relay[open...].firstIndex(of: "]"),
-            isLoopback(String(relay[relay.index(after: open)..<close])),
-            let q = reply.range(of: "queued as ", options: .backwards)
-        else { return nil }
-        let id = reply[q.upperBound...].prefix { $0.isLetter || $0.isNumber }
-        return id.count >= 5 ? String(id) : nil
-    }
 
     static func isLoopback(_ ip: String) -> Bool {
         ip.hasPrefix("127.") || ip == "::1" || ip == "ipv6:::1" || ip.hasPrefix("::ffff:127.")

@@ -50,6 +50,9 @@ package struct PostfixDelivery: Sendable, Equatable {
     package var status: Status
     /// The text in parentheses after the status.
     package var reply: String?
+    /// For a `sent` to a content filter on this machine that re-injects the message (`relay=…[127.0.0.1]…,
+    /// status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as NEWQID)`): NEWQID.
+    package var handoffQueueID: String? = nil
 }
 
 /// A refusal as Postfix logs it.

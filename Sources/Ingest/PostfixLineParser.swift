@@ -174,6 +174,7 @@ package enum PostfixLineParser {
         var d = PostfixDelivery(to: to, origTo: nil, relay: nil, dsn: nil, status: .sent, reply: nil)
         var i = afterTo
         var sawStatus = false
+        var relayField: ByteSlice? = nil
         while i < m.count {
             guard m.hasPrefix(", ", at: i) else { return nil }
             i += 2
@@ -192,7 +193,9 @@ package enum PostfixLineParser {
                 if m.hasPrefix(" (", at: e) {
                     var close = m.count
                     if m[m.count - 1] == UInt8(ascii: ")") { close = m.count - 1 }
-                    d.reply = shortened(m.slice(e + 2, close))
+                    let reply = m.slice(e + 2, close)
+                    d.reply = shortened(reply)
+                    if s == .sent, let relay = relayField { d.handoffQueueID = handoff(relay: relay, reply: reply) }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.
                     d.reply = shortened(m.dropFirst(e).trimmed)
@@ -204,12 +207,27 @@ package enum PostfixLineParser {
             let field = m.slice(i, e)
             if field.hasPrefix("relay=") {
                 d.relay = field.dropFirst(6).string
+                relayField = field.dropFirst(6)
             } else if field.hasPrefix("dsn=") {
                 d.dsn = field.dropFirst(4).string
             }
             i = e
         }
         return sawStatus ? d : nil
+    }
+
+    /// The re-injected queue ID when `relay` is on loopback and the reply ends in `queued as NEWQID`.
+    private static func handoff(relay: ByteSlice, reply: ByteSlice) -> String? {
+        guard let open = relay.firstIndex(of: UInt8(ascii: "[")),
+            relay.hasPrefix("127.", at: open + 1) || relay.hasPrefix("::1]", at: open + 1)
+                || relay.hasPrefix("ipv6:::1]", at: open + 1),
+            let q = reply.lastIndex(of: "queued as ")
+        else { return nil }
+        var e = q + 10
+        while e < reply.count, reply[e] &- 48 < 10 || ((reply[e] | 0x20) >= 0x61 && (reply[e] | 0x20) <= 0x7A) {
+            e += 1
+        }
+        return e - (q + 10) >= 5 ? reply.slice(q + 10, e).string : nil
     }
 
     // MARK: rejects

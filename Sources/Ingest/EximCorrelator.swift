@@ -1,0 +1,356 @@
+import Foundation
+import Store
+
+/// Joins Exim main-log lines by (relay, message ID) into messages with per-recipient outcomes, rejected attempts
+/// and auth failures.
+///
+/// - A message is its `<=` line. Its account is `sasl:<id>` with `A=authenticator:id`, else `ip:<address>` from
+///   `H=… [ip]`, else `local:<user>` from `U=` for local submission (`P=local…`). A bounce the relay generated
+///   (`<= <> R=<id of the failed message>`) is counted apart (origin `generated`, no account).
+/// - A recipient's outcome is its last result (`=>`/`->`/`>>`/`*>` delivered, `**` bounced, `==` deferred); a later
+///   deferral does not undo a final result. With `+received_recipients` the `for …` list gives the recipients up
+///   front (pending until their first attempt); an aliased delivery (`=> new <orig>`) takes over its original.
+/// - `Completed` (or `removed by`, from `exim -Mrm`) closes the message. `Frozen` changes nothing: a frozen message
+///   stays open with its recipients' last results until `Completed` or expiry.
+/// - Lines for a message ID whose `<=` was never seen (it arrived before the first ingested line, or its entry
+///   expired) are skipped: they would add messages with no sender or account, charged to nobody, and a message
+///   accepted before the logs begin is not a message of the ingested period.
+/// - Rejections appear twice when both logs are read: "The first line of each rejection is a copy of the line that
+///   is also written to the main log" (Exim spec, chapter "Log files"). So a file whose name contains `rejectlog`
+///   (Exim's `%slog` names: `rejectlog`, `exim_rejectlog`, `rejectlog.1.gz`) is a reject log: its rejections are
+///   skipped as duplicates, and its header dumps too. Through syslog, `syslog_duplication` (the default) writes
+///   such a line twice, at LOG_INFO and at LOG_NOTICE (log.c, log_write()): an identical refusal from the same
+///   process within a second is skipped as that copy.
+package final class EximCorrelator: Correlator {
+    package let mta = MTA.exim
+
+    private struct Key: Hashable {
+        let host: Int32
+        let id: EximMessageID
+    }
+
+    private struct ProcessKey: Hashable {
+        let host: Int32
+        let pid: String
+    }
+
+    /// The saved form of an open message (JSON in the store's open-state table).
+    private struct Snapshot: Codable {
+        var record: MessageRecord
+        var emitted: Bool
+        var lastSeen: Int64
+    }
+
+    private final class Entry {
+        var snapshot: Snapshot
+        var isDirty = false
+        var closed = false
+        /// An open state was saved for it by an earlier flush.
+        var saved = false
+        /// Recipient indexes by lower-cased address, built on first use (a message may have thousands).
+        private var indexes: [String: Int]? = nil
+
+        init(_ snapshot: Snapshot) {
+            self.snapshot = snapshot
+        }
+
+        /// The index of the recipient `address`, ignoring case.
+        func recipientIndex(_ address: String) -> Int? {
+            if indexes == nil {
+                var map: [String: Int] = [:]
+                for (i, r) in snapshot.record.recipients.enumerated() where map[Entry.folded(r.address)] == nil {
+                    map[Entry.folded(r.address)] = i
+                }
+                indexes = map
+            }
+            return indexes?[Entry.folded(address)]
+        }
+
+        func append(_ recipient: RecipientRecord) {
+            let key = Entry.folded(recipient.address)
+            if indexes?[key] == nil { indexes?[key] = snapshot.record.recipients.count }
+            snapshot.record.recipients.append(recipient)
+        }
+
+        /// Gives recipient `i` a new address (an aliased delivery taking over its original).
+        func readdress(_ i: Int, to address: String) {
+            snapshot.record.recipients[i].address = address
+            let key = Entry.folded(address)
+            if indexes?[key] == nil { indexes?[key] = i }
+        }
+
+        private static func folded(_ s: String) -> String {
+            s.utf8.contains { $0 &- 65 < 26 } ? s.lowercased() : s
+        }
+    }
+
+    private let rowIDs: RowIDAllocator
+    private var open: [Key: Entry] = [:]
+    private var dirty: [Entry] = []
+    private var output = CorrelatorOutput()
+
+    private var hostNames: [String] = []
+    private var hostIndexes: [String: Int32] = [:]
+    private var lastHost: String? = nil
+    private var lastHostIndex: Int32 = 0
+
+    private var lastFile: String? = nil
+    private var lastFileIsRejectLog = false
+
+    /// The last rejection or auth failure of each process, for syslog's duplicate copy.
+    private var lastRefusal: [ProcessKey: (time: Int64, event: EximEvent)] = [:]
+
+    package init(rowIDs: RowIDAllocator) {
+        self.rowIDs = rowIDs
+    }
+
+    // MARK: Correlator
+
+    package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
+        if let program = envelope.program, !program.hasPrefix("exim") { return .skipped }
+        switch EximLineParser.parse(envelope.message) {
+        case .skipped:
+            return .skipped
+        case .unparsed(let kind):
+            return .unparsed(kind: kind)
+        case .event(let event):
+            return apply(event, envelope: envelope, host: host, position: position)
+        }
+    }
+
+    /// Handles a line that has no time stamp. In Exim's logs only the header dump of a reject-log entry has none
+    /// (`Envelope-from: <…>`, `P Received: …`, continuation lines); anything else is not understood.
+    package func consumeUnstamped(_ line: ByteSlice, host: String, position: SourcePosition) -> LineVerdict {
+        EximLineParser.isRejectLogHeader(line) ? .skipped : .unparsed(kind: "exim: no time stamp")
+    }
+
+    package func flush() -> CorrelatorOutput {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for entry in dirty {
+            entry.isDirty = false
+            if entry.snapshot.record.rowID == nil { entry.snapshot.record.rowID = rowIDs.allocate() }
+            output.messages.append(MessageWrite(record: entry.snapshot.record, replaces: entry.snapshot.emitted))
+            entry.snapshot.emitted = true
+            let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
+            if entry.closed {
+                if entry.saved { output.closedStates.append(key) }
+                entry.saved = false
+            } else {
+                // Encoding a plain Codable struct cannot fail.
+                let body = try! encoder.encode(entry.snapshot)
+                output.openStates.append(OpenState(id: key, body: body, lastSeen: entry.snapshot.lastSeen))
+                entry.saved = true
+            }
+        }
+        dirty.removeAll(keepingCapacity: true)
+        lastRefusal.removeAll(keepingCapacity: true)
+        defer { output = CorrelatorOutput() }
+        return output
+    }
+
+    package func restore(_ states: [OpenState]) throws {
+        let decoder = JSONDecoder()
+        for state in states where state.id.mta == .exim {
+            let snapshot = try decoder.decode(Snapshot.self, from: state.body)
+            guard let id = EximMessageID(snapshot.record.queueID) else {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(codingPath: [], debugDescription: "not an Exim message ID"))
+            }
+            let entry = Entry(snapshot)
+            entry.saved = true
+            open[Key(host: hostIndex(snapshot.record.host), id: id)] = entry
+        }
+    }
+
+    package func expire(lastSeenBefore cutoff: Int64) -> Int {
+        var dropped = 0
+        for (key, entry) in open where entry.snapshot.lastSeen < cutoff {
+            open[key] = nil
+            entry.closed = true
+            markDirty(entry)
+            dropped += 1
+        }
+        return dropped
+    }
+
+    /// Open messages held in memory (for reports and tests).
+    package var openMessageCount: Int { open.count }
+
+    // MARK: events
+
+    private func apply(_ event: EximEvent, envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
+        let time = envelope.time
+        switch event {
+        case .arrival(let a):
+            let key = Key(host: hostIndex(host), id: a.messageID)
+            let entry: Entry
+            if let existing = open[key] {
+                entry = existing
+            } else {
+                let record = MessageRecord(
+                    host: host, mta: .exim, queueID: a.messageID.description, origin: .unknown, sender: a.sender,
+                    receivedAt: time)
+                entry = Entry(Snapshot(record: record, emitted: false, lastSeen: time))
+                open[key] = entry
+            }
+            Self.fill(&entry.snapshot.record, from: a, at: time)
+            if let list = a.recipients {
+                entry.snapshot.record.announcedRecipients = list.count
+                for address in list where entry.recipientIndex(address) == nil {
+                    entry.append(RecipientRecord(address: address, outcome: .pending))
+                }
+            }
+            touch(entry, at: time)
+            return .parsed
+
+        case .delivery(let d):
+            guard let entry = open[Key(host: hostIndex(host), id: d.messageID)] else { return .skipped }
+            Self.record(d, in: entry, at: time)
+            touch(entry, at: time)
+            return .parsed
+
+        case .completed(let id), .removed(let id):
+            let key = Key(host: hostIndex(host), id: id)
+            guard let entry = open.removeValue(forKey: key) else { return .skipped }
+            entry.closed = true
+            entry.snapshot.record.completedAt = time
+            touch(entry, at: time)
+            return .parsed
+
+        case .rejection(let r):
+            if isRejectLog(position.file) || isSyslogCopy(event, envelope: envelope, host: host) { return .skipped }
+            output.rejects.append(
+                RejectRecord(
+                    host: host, mta: .exim, at: time, kind: r.kind, stage: r.stage,
+                    queueID: r.messageID?.description, clientIP: r.host?.ip, clientName: r.host?.name,
+                    login: r.login, sender: r.sender, recipient: r.recipient, code: nil, dsn: nil,
+                    reason: r.temporary ? "temporarily rejected: \(r.reason)" : r.reason, helo: r.host?.helo))
+            return .parsed
+
+        case .authFailure(let f):
+            if isRejectLog(position.file) || isSyslogCopy(event, envelope: envelope, host: host) { return .skipped }
+            output.authFailures.append(
+                AuthFailureRecord(
+                    host: host, mta: .exim, at: time, clientIP: f.host?.ip, clientName: f.host?.name, login: f.login,
+                    mechanism: f.authenticator, reason: f.reason))
+            return .parsed
+        }
+    }
+
+    /// Sets the arrival's fields and the account (SPEC: outgoing user).
+    private static func fill(_ r: inout MessageRecord, from a: EximArrival, at time: Int64) {
+        r.sender = a.sender
+        r.receivedAt = time
+        r.size = a.size
+        r.messageID = a.headerMessageID
+        r.clientIP = a.host?.ip
+        r.clientName = a.host?.name
+        r.saslMethod = a.authenticator
+        let local = a.protocolName.map { $0.hasPrefix("local") } ?? (a.host == nil && a.user != nil)
+        if a.bounceOf != nil {
+            r.origin = .generated
+            r.account = nil
+        } else if let id = a.authenticatedID, !id.isEmpty {
+            r.origin = a.host == nil && local ? .local : .smtp
+            r.account = "sasl:\(id)"
+        } else if let ip = a.host?.ip, !ip.isEmpty {
+            r.origin = .smtp
+            r.account = "ip:\(ip)"
+        } else if a.host == nil && local {
+            r.origin = .local
+            r.account = a.user.map { "local:\($0)" }
+        } else if a.host != nil || a.protocolName != nil {
+            r.origin = .smtp
+            r.account = nil
+        } else {
+            r.origin = .unknown
+            r.account = nil
+        }
+    }
+
+    /// Applies one delivery line to its recipient (addresses compare without regard to case).
+    private static func record(_ d: EximDelivery, in entry: Entry, at time: Int64) {
+        let outcome = d.outcome
+        var index = entry.recipientIndex(d.address)
+        if index == nil, let orig = d.originalAddress, let i = entry.recipientIndex(orig) {
+            // An aliased or rewritten address takes over its original from the `for` list, once.
+            let r = entry.snapshot.record.recipients[i]
+            if r.attempts == 0 && r.originalAddress == nil {
+                entry.readdress(i, to: d.address)
+                index = i
+            }
+        }
+        guard let i = index else {
+            entry.append(
+                RecipientRecord(
+                    address: d.address, originalAddress: d.originalAddress, outcome: outcome, dsn: d.dsn,
+                    relay: d.relay, reply: d.reply, lastAttemptAt: time, attempts: 1))
+            return
+        }
+        var r = entry.snapshot.record.recipients[i]
+        let keepFinal = outcome == .deferred && (r.outcome == .delivered || r.outcome == .bounced)
+        if !keepFinal {
+            r.outcome = outcome
+            r.dsn = d.dsn
+            r.relay = d.relay
+            r.reply = d.reply
+        }
+        if r.originalAddress == nil { r.originalAddress = d.originalAddress }
+        r.attempts += 1
+        r.lastAttemptAt = time
+        entry.snapshot.record.recipients[i] = r
+    }
+
+    // MARK: duplicates
+
+    /// Whether `file` is an Exim reject log (`rejectlog`, `exim_rejectlog`, `rejectlog.1.gz`, `rejectlog-20261109`).
+    private func isRejectLog(_ file: String) -> Bool {
+        if file == lastFile { return lastFileIsRejectLog }
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        lastFile = file
+        lastFileIsRejectLog = name.lowercased().contains("rejectlog")
+        return lastFileIsRejectLog
+    }
+
+    /// Whether this syslog line repeats the refusal its process logged just before (`syslog_duplication`).
+    private func isSyslogCopy(_ event: EximEvent, envelope: Envelope, host: String) -> Bool {
+        guard envelope.style != .exim, let pid = envelope.pid else { return false }
+        let key = ProcessKey(host: hostIndex(host), pid: pid.string)
+        if let last = lastRefusal[key], last.event == event, envelope.time - last.time <= 1 {
+            lastRefusal[key] = nil
+            return true
+        }
+        lastRefusal[key] = (envelope.time, event)
+        return false
+    }
+
+    // MARK: entries
+
+    private func hostIndex(_ host: String) -> Int32 {
+        if let last = lastHost, last == host { return lastHostIndex }
+        let index: Int32
+        if let known = hostIndexes[host] {
+            index = known
+        } else {
+            index = Int32(hostNames.count)
+            hostNames.append(host)
+            hostIndexes[host] = index
+        }
+        lastHost = host
+        lastHostIndex = index
+        return index
+    }
+
+    private func touch(_ entry: Entry, at time: Int64) {
+        if time > entry.snapshot.lastSeen { entry.snapshot.lastSeen = time }
+        markDirty(entry)
+    }
+
+    private func markDirty(_ entry: Entry) {
+        if !entry.isDirty {
+            entry.isDirty = true
+            dirty.append(entry)
+        }
+    }
+}
