@@ -32,6 +32,8 @@ package enum EnvelopeError: String, Error, Sendable {
     case unknownStamp = "no syslog or Exim time stamp"
     case impossibleDate = "impossible date"
     case missingHost = "no host or program after the stamp"
+    /// Another program's own log format found in a mail log (PHP/Roundcube `[20-Oct-2020 14:56:10 +0100]: …`).
+    case foreignFormat = "another program's log format"
 }
 
 /// Reads the envelope of each line of one file: the stamp (inferring the year of classic stamps, rolling over
@@ -78,6 +80,11 @@ package struct EnvelopeParser {
             }
         }
         guard s.count >= 16 else { return .failure(.unknownStamp) }
+        if s[0] == UInt8(ascii: "["), s.count > 28, s[3] == UInt8(ascii: "-"), s[7] == UInt8(ascii: "-"),
+            digits(s, 8, 4) != nil, clock(s, 13) != nil
+        {
+            return .failure(.foreignFormat)
+        }
         if isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && isDigit(s[3]) && s[4] == UInt8(ascii: "-") {
             if s[10] == UInt8(ascii: "T") { return parseRFC3339Line(s) }
             if s[10] == 0x20 { return parseExim(s) }

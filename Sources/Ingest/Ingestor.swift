@@ -260,7 +260,7 @@ package final class Ingestor {
         let envelope: Envelope
         switch envelopes.parse(line) {
         case .failure(let e):
-            if line.trimmed.isEmpty { return .skipped }
+            if line.trimmed.isEmpty || e == .foreignFormat { return .skipped }
             return .unparsed(kind: "envelope: \(e.rawValue)")
         case .success(let e):
             envelope = e

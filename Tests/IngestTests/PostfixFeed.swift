@@ -16,7 +16,7 @@ struct PostfixFeed {
             ByteSlice.with(String(line)) { bytes in
                 switch envelopes.parse(bytes) {
                 case .failure(let e):
-                    verdicts.append(.unparsed(kind: "envelope: \(e.rawValue)"))
+                    verdicts.append(e == .foreignFormat ? .skipped : .unparsed(kind: "envelope: \(e.rawValue)"))
                 case .success(let env):
                     guard let program = env.program, program.hasPrefix("postfix") else {
                         verdicts.append(.skipped)
