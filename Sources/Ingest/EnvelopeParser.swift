@@ -259,10 +259,19 @@ package struct EnvelopeParser {
         }
         guard i < s.count, s[i] == 0x20 else { return .failure(.unknownStamp) }
         i += 1
+        // Some syslog daemons write this stamp too: `2016-04-01 11:08:00 host exim[8003]: …`.
+        if time == nil, let sp = s.firstIndex(of: 0x20, from: i), sp > i,
+            s.hasPrefix("exim", at: sp + 1) || s.hasPrefix("postfix", at: sp + 1),
+            let colon = s.firstIndex(of: ": ", from: sp + 1),
+            s.slice(sp + 1, colon).firstIndex(of: 0x20) == nil
+        {
+            return hostAndProgram(s.dropFirst(i), time: zone.utc(fromLocal: wall), style: .exim)
+        }
         var pid: ByteSlice? = nil
-        // `[1234]` from the +pid selector.
+        // `[1234]` from the +pid selector (digits only: `[192.0.2.1] …` is text; Exim's test suite writes `[p1234]`).
         if i < s.count && s[i] == UInt8(ascii: "["), let close = s.firstIndex(of: UInt8(ascii: "]"), from: i),
-            close + 1 < s.count, s[close + 1] == 0x20
+            close > i + 1, close + 1 < s.count, s[close + 1] == 0x20,
+            (i + 1..<close).allSatisfy({ s[$0] &- 48 < 10 || ($0 == i + 1 && s[$0] == UInt8(ascii: "p")) })
         {
             pid = s.slice(i + 1, close)
             i = close + 2

@@ -47,7 +47,7 @@ package final class EximCorrelator: Correlator {
         var closed = false
         /// An open state was saved for it by an earlier flush.
         var saved = false
-        /// Recipient indexes by lower-cased address, built on first use (a message may have thousands).
+        /// Recipient indexes by lower-cased address, built once a message has many recipients.
         private var indexes: [String: Int]? = nil
 
         init(_ snapshot: Snapshot) {
@@ -56,6 +56,10 @@ package final class EximCorrelator: Correlator {
 
         /// The index of the recipient `address`, ignoring case.
         func recipientIndex(_ address: String) -> Int? {
+            let recipients = snapshot.record.recipients
+            if indexes == nil && recipients.count <= 16 {
+                return recipients.firstIndex { Entry.sameAddress($0.address, address) }
+            }
             if indexes == nil {
                 var map: [String: Int] = [:]
                 for (i, r) in snapshot.record.recipients.enumerated() where map[Entry.folded(r.address)] == nil {
@@ -79,8 +83,27 @@ package final class EximCorrelator: Correlator {
             if indexes?[key] == nil { indexes?[key] = i }
         }
 
+        /// `s` with ASCII upper case lowered (as `sameAddress` compares).
         private static func folded(_ s: String) -> String {
-            s.utf8.contains { $0 &- 65 < 26 } ? s.lowercased() : s
+            guard s.utf8.contains(where: { $0 &- 65 < 26 }) else { return s }
+            return String(decoding: s.utf8.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+
+        /// Equal ignoring ASCII case (non-ASCII bytes compare exactly).
+        private static func sameAddress(_ a: String, _ b: String) -> Bool {
+            var a = a
+            var b = b
+            return a.withUTF8 { x in
+                b.withUTF8 { y in
+                    guard x.count == y.count else { return false }
+                    for k in 0..<x.count where x[k] != y[k] {
+                        let p = x[k] &- 65 < 26 ? x[k] | 0x20 : x[k]
+                        let q = y[k] &- 65 < 26 ? y[k] | 0x20 : y[k]
+                        if p != q { return false }
+                    }
+                    return true
+                }
+            }
         }
     }
 
@@ -89,7 +112,6 @@ package final class EximCorrelator: Correlator {
     private var dirty: [Entry] = []
     private var output = CorrelatorOutput()
 
-    private var hostNames: [String] = []
     private var hostIndexes: [String: Int32] = [:]
     private var lastHost: String? = nil
     private var lastHostIndex: Int32 = 0
@@ -144,7 +166,6 @@ package final class EximCorrelator: Correlator {
             }
         }
         dirty.removeAll(keepingCapacity: true)
-        lastRefusal.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
         return output
     }
@@ -321,6 +342,8 @@ package final class EximCorrelator: Correlator {
             lastRefusal[key] = nil
             return true
         }
+        // Processes come and go; forgetting them all now and then costs at most one missed copy.
+        if lastRefusal.count >= 4096 { lastRefusal.removeAll(keepingCapacity: true) }
         lastRefusal[key] = (envelope.time, event)
         return false
     }
@@ -333,8 +356,7 @@ package final class EximCorrelator: Correlator {
         if let known = hostIndexes[host] {
             index = known
         } else {
-            index = Int32(hostNames.count)
-            hostNames.append(host)
+            index = Int32(hostIndexes.count)
             hostIndexes[host] = index
         }
         lastHost = host

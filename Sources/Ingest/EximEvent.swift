@@ -38,16 +38,9 @@ package struct EximMessageID: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     package var description: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(23)
-        for (k, w) in [w0, w1, w2].enumerated() {
-            for i in 0..<8 {
-                let b = UInt8(truncatingIfNeeded: w >> UInt64(i * 8))
-                if b == 0 { return String(decoding: bytes, as: UTF8.self) }
-                if k * 8 + i < 23 { bytes.append(b) }
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        let words = [w0, w1, w2]
+        let bytes = (0..<24).lazy.map { UInt8(truncatingIfNeeded: words[$0 >> 3] >> UInt64(($0 & 7) * 8)) }
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     package init(from decoder: any Decoder) throws {
@@ -78,14 +71,6 @@ package struct EximHost: Sendable, Equatable {
         self.helo = helo
         self.ip = ip
         self.port = port
-    }
-
-    /// Postfix-style `name[ip]:port` for a delivery's next hop.
-    package var relay: String {
-        var s = name ?? ""
-        if let ip { s += "[\(ip)]" }
-        if let port { s += ":\(port)" }
-        return s
     }
 }
 

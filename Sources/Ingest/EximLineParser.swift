@@ -221,7 +221,7 @@ package enum EximLineParser {
             if !orig.isEmpty { d.originalAddress = orig.string }
             i = end
         }
-        var hostInfo: EximHost? = nil
+        var hostInfo: HostParts? = nil
         var transport: ByteSlice? = nil
         var confirmation: ByteSlice? = nil
         while true {
@@ -232,7 +232,7 @@ package enum EximLineParser {
                 switch key[0] {
                 case UInt8(ascii: "H"):
                     var j = i + 2
-                    hostInfo = host(header, &j)
+                    hostInfo = hostParts(header, &j)
                     i = j
                     continue
                 case UInt8(ascii: "T"): transport = value
@@ -249,7 +249,17 @@ package enum EximLineParser {
         } else if let t = transport, !t.isEmpty {
             d.relay = t.string
         }
-        if let text = confirmation.map(unquotedBytes) ?? errorText.map(\.copiedBytes) {
+        if let c = confirmation {
+            let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
+            if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
+                d.reply = shortened(inner)
+                d.dsn = enhancedStatus(inner)
+            } else {
+                let bytes = unquotedBytes(c)
+                d.reply = shortened(bytes)
+                d.dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
+            }
+        } else if let text = errorText {
             d.reply = shortened(text)
             d.dsn = enhancedStatus(text)
         }
@@ -258,10 +268,10 @@ package enum EximLineParser {
 
     /// The host named inside an error text: `SMTP error from remote mail server after RCPT TO:<…>: host NAME [IP]:
     /// 550 …` (Exim before 4.8x put the host there instead of in `H=`).
-    private static func hostInError(_ text: ByteSlice) -> EximHost? {
+    private static func hostInError(_ text: ByteSlice) -> HostParts? {
         guard let at = text.prefix(200).firstIndex(of: ": host ", from: 0) else { return nil }
         var i = at + 7
-        let h = host(text, &i)
+        let h = hostParts(text, &i)
         return h.ip == nil ? nil : h
     }
 
@@ -573,9 +583,51 @@ package enum EximLineParser {
         return (t.prefix(k), t.dropFirst(k + 1))
     }
 
+    /// The parts of an `H=` field, still as bytes.
+    struct HostParts {
+        var name: ByteSlice? = nil
+        var helo: ByteSlice? = nil
+        var ip: ByteSlice? = nil
+        var port: ByteSlice? = nil
+
+        var host: EximHost {
+            EximHost(name: name?.string, helo: helo?.string, ip: ip?.string, port: port?.string)
+        }
+
+        /// `name[ip]:port`, made in one allocation.
+        var relay: String {
+            let n = (name?.count ?? 0) + (ip.map { $0.count + 2 } ?? 0) + (port.map { $0.count + 1 } ?? 0)
+            return String(unsafeUninitializedCapacity: n) { out in
+                var k = 0
+                func put(_ b: ByteSlice) {
+                    for j in 0..<b.count { out[k + j] = b[j] }
+                    k += b.count
+                }
+                if let name { put(name) }
+                if let ip {
+                    out[k] = UInt8(ascii: "[")
+                    k += 1
+                    put(ip)
+                    out[k] = UInt8(ascii: "]")
+                    k += 1
+                }
+                if let port {
+                    out[k] = UInt8(ascii: ":")
+                    k += 1
+                    put(port)
+                }
+                return k
+            }
+        }
+    }
+
     /// Reads `name (helo) [ip]:port` from `i` (just after `H=`, or where a bare host starts); `i` ends after it.
     static func host(_ s: ByteSlice, _ i: inout Int) -> EximHost {
-        var h = EximHost()
+        hostParts(s, &i).host
+    }
+
+    static func hostParts(_ s: ByteSlice, _ i: inout Int) -> HostParts {
+        var h = HostParts()
         var first = true
         while i < s.count {
             let c = s[i]
@@ -588,25 +640,25 @@ package enum EximLineParser {
                     }
                     j += 1
                 }
-                h.helo = s.slice(i + 1, min(j, s.count)).string
+                h.helo = s.slice(i + 1, min(j, s.count))
                 i = min(j + 1, s.count)
             } else if c == UInt8(ascii: "["), h.ip == nil {
                 guard let close = s.firstIndex(of: UInt8(ascii: "]"), from: i) else {
                     i = s.count
                     break
                 }
-                h.ip = s.slice(i + 1, close).string
+                h.ip = s.slice(i + 1, close)
                 i = close + 1
                 if i + 1 < s.count, s[i] == UInt8(ascii: ":"), s[i + 1] != 0x20 {
                     var j = i + 1
                     while j < s.count, s[j] != 0x20, s[j] != UInt8(ascii: ":") { j += 1 }
-                    h.port = s.slice(i + 1, j).string
+                    h.port = s.slice(i + 1, j)
                     i = j
                 }
             } else if first && c != 0x20 {
                 var end = tokenEnd(s, i)
                 if s[end - 1] == UInt8(ascii: ":") { end -= 1 }
-                if end > i { h.name = s.slice(i, end).string }
+                if end > i { h.name = s.slice(i, end) }
                 i = end
             } else {
                 break
@@ -739,19 +791,19 @@ package enum EximLineParser {
 
     /// At most `maxTextBytes` bytes, cut at a character boundary.
     static func shortened(_ s: ByteSlice) -> String {
-        shortened(s.copiedBytes)
+        var n = min(s.count, maxTextBytes)
+        if n < s.count {
+            while n > 0 && s[n] & 0xC0 == 0x80 { n -= 1 }
+        }
+        return s.prefix(n).string
     }
 
     static func shortened(_ bytes: [UInt8]) -> String {
-        var n = min(bytes.count, maxTextBytes)
-        if n < bytes.count {
-            while n > 0 && bytes[n] & 0xC0 == 0x80 { n -= 1 }
-        }
-        return String(decoding: bytes[0..<n], as: UTF8.self)
+        bytes.withUnsafeBufferPointer { shortened(ByteSlice($0)) }
     }
 
     /// The first enhanced status code (RFC 3463: `class.subject.detail`, class 2, 4 or 5) in a reply.
-    static func enhancedStatus(_ b: [UInt8]) -> String? {
+    static func enhancedStatus(_ b: ByteSlice) -> String? {
         var i = 0
         let n = b.count
         while i + 4 < n {
@@ -765,7 +817,7 @@ package enum EximLineParser {
                     let s2 = j
                     while j < n && isDigit(b[j]) && j - s2 < 3 { j += 1 }
                     if j > s2 && (j == n || (!isDigit(b[j]) && b[j] != 46)) {
-                        return String(decoding: b[i..<j], as: UTF8.self)
+                        return b.slice(i, j).string
                     }
                 }
             }
@@ -797,9 +849,4 @@ package enum EximLineParser {
         }
         return true
     }
-}
-
-extension ByteSlice {
-    /// A copy of these bytes.
-    fileprivate var copiedBytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -20,7 +20,7 @@ package struct IngestOptions: Sendable {
     /// The zone classic stamps and zone-less Exim stamps are read in.
     package var timeZone: TimeZone = .current
     /// Lines per transaction.
-    package var batchLines = 200_000
+    package var batchLines = 50_000
     package var maxLineLength = 64 * 1024
     /// Open entries with no line for this long (log time) are aged out of memory; their rows stay.
     package var openEntryLifetime: Int64 = 10 * 86_400
@@ -83,11 +83,14 @@ package final class Ingestor {
     private var hostString = ""
     private var latestTime: Int64 = .min
     private let defaultHost: String
+    private let pipeline: BatchPipeline
+    private var nextCheckpointID: Int64 = 1
 
     package init(store: RelayStore, options: IngestOptions, progress: IngestProgress? = nil) {
         self.store = store
         self.options = options
         self.progress = progress
+        self.pipeline = BatchPipeline(store: store)
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)
         let bytes = name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
@@ -96,19 +99,15 @@ package final class Ingestor {
 
     /// Makes the correlators of one run; both MTAs share one row-id allocator.
     package static func makeCorrelators(rowIDs: RowIDAllocator) -> [MTA: Correlator] {
-        var c: [MTA: Correlator] = [.postfix: PostfixCorrelator(rowIDs: rowIDs)]
-        if let exim = eximCorrelatorFactory?(rowIDs) { c[.exim] = exim }
-        return c
+        [.postfix: PostfixCorrelator(rowIDs: rowIDs), .exim: EximCorrelator(rowIDs: rowIDs)]
     }
-
-    /// Set once the Exim correlator is linked in.
-    nonisolated(unsafe) package static var eximCorrelatorFactory: ((RowIDAllocator) -> Correlator)?
 
     /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
         let runID = try store.beginRun(at: started)
         checkpoints = try store.checkpoints()
+        nextCheckpointID = (checkpoints.compactMap(\.id).max() ?? 0) + 1
         let rowIDs = RowIDAllocator(next: try store.nextMessageRowID())
         correlators = Self.makeCorrelators(rowIDs: rowIDs)
         let states = try store.openStates()
@@ -139,7 +138,9 @@ package final class Ingestor {
                 }
             }
             try commit(checkpoint: nil)
+            try pipeline.finish()
         } catch {
+            try? pipeline.finish()
             try? store.finishRun(
                 runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats, status: "failed: \(error)")
             throw error
@@ -212,8 +213,11 @@ package final class Ingestor {
             checkpoint.atEnd = atEnd
             checkpoint.mta = mtaCounts.max { $0.value < $1.value }?.key ?? checkpoint.mta
             checkpoint.updatedAt = Int64(Date().timeIntervalSince1970)
-            let id = try commit(checkpoint: checkpoint)
-            checkpoint.id = id
+            if checkpoint.id == nil {
+                checkpoint.id = nextCheckpointID
+                nextCheckpointID += 1
+            }
+            try commit(checkpoint: checkpoint)
         }
 
         do {
@@ -261,6 +265,12 @@ package final class Ingestor {
         switch envelopes.parse(line) {
         case .failure(let e):
             if line.trimmed.isEmpty || e == .foreignFormat { return .skipped }
+            // Exim's reject log dumps the headers of each refused message on lines without a stamp.
+            if options.mta != .postfix, mtaCounts[.exim, default: 0] > 0 || position.file.contains("rejectlog"),
+                let exim = correlators[.exim] as? EximCorrelator
+            {
+                return exim.consumeUnstamped(line, host: defaultHost, position: position)
+            }
             return .unparsed(kind: "envelope: \(e.rawValue)")
         case .success(let e):
             envelope = e
@@ -314,9 +324,8 @@ package final class Ingestor {
 
     private var pendingCheckpoints: [String: SourceCheckpoint] = [:]
 
-    /// Flushes the correlators and writes their output with `checkpoint` in one transaction; returns its id.
-    @discardableResult
-    private func commit(checkpoint: SourceCheckpoint?) throws -> Int64? {
+    /// Flushes the correlators and queues their output with `checkpoint` as one transaction.
+    private func commit(checkpoint: SourceCheckpoint?) throws {
         var batch = WriteBatch()
         for c in correlators.values {
             let out = c.flush()
@@ -331,16 +340,17 @@ package final class Ingestor {
         report.stats.rejects += batch.rejects.count
         batch.checkpoints = Array(pendingCheckpoints.values)
         pendingCheckpoints.removeAll()
-        if let checkpoint { batch.checkpoints.append(checkpoint) }
-        guard !batch.isEmpty else { return checkpoint?.id }
-        try store.write(batch)
-        guard let checkpoint else { return nil }
-        // Keep the in-memory list current: the same content may come again in this run (a file given twice).
-        checkpoints = try store.checkpoints()
-        if let id = checkpoint.id { return id }
-        return checkpoints.last {
-            $0.fingerprint == checkpoint.fingerprint && $0.fingerprintLength == checkpoint.fingerprintLength
-        }?.id
+        if let checkpoint {
+            batch.checkpoints.append(checkpoint)
+            // Keep the in-memory list current: the same content may come again in this run (a file given twice).
+            if let i = checkpoints.firstIndex(where: { $0.id == checkpoint.id }) {
+                checkpoints[i] = checkpoint
+            } else {
+                checkpoints.append(checkpoint)
+            }
+        }
+        guard !batch.isEmpty else { return }
+        try pipeline.submit(batch)
     }
 
     // MARK: fingerprints

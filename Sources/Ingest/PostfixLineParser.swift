@@ -194,7 +194,9 @@ package enum PostfixLineParser {
                     var close = m.count
                     if m[m.count - 1] == UInt8(ascii: ")") { close = m.count - 1 }
                     let reply = m.slice(e + 2, close)
-                    d.reply = shortened(reply)
+                    // The reply of a successful delivery tells an operator nothing they need (`250 2.0.0 Ok: queued
+                    // as …`) and is most of the bytes: it is kept for failures, and for local forwards.
+                    if s != .sent || reply.hasPrefix("forwarded as ") { d.reply = shortened(reply) }
                     if s == .sent, let relay = relayField { d.handoffQueueID = handoff(relay: relay, reply: reply) }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.

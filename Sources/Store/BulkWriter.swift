@@ -89,33 +89,28 @@ struct BulkWriter {
             }
         }
         for c in batch.checkpoints {
-            let s =
-                c.id == nil
-                ? try db.cachedStatement(
-                    sql: """
-                        INSERT INTO source_files (fingerprint, fingerprint_length, path, mta, device, inode, file_size,
-                            is_gzip, content_offset, lines, at_end, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                        """)
-                : try db.cachedStatement(
-                    sql: """
-                        UPDATE source_files SET fingerprint = ?, fingerprint_length = ?, path = ?, mta = ?, device = ?,
-                            inode = ?, file_size = ?, is_gzip = ?, content_offset = ?, lines = ?, at_end = ?,
-                            updated_at = ? WHERE id = ?
-                        """)
+            // The ingest assigns checkpoint ids itself, so batches can be written on another thread.
+            guard let id = c.id else { throw StoreError("internal error: checkpoint for \(c.path) has no id") }
+            let s = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO source_files (id, fingerprint, fingerprint_length, path, mta, device, inode,
+                        file_size, is_gzip, content_offset, lines, at_end, updated_at)
+                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    """)
             try run(s) { st in
-                bind(st, 1, Int64(bitPattern: c.fingerprint))
-                bind(st, 2, Int64(c.fingerprintLength))
-                bind(st, 3, c.path)
-                bind(st, 4, c.mta?.rawValue)
-                bind(st, 5, Int64(bitPattern: c.device))
-                bind(st, 6, Int64(bitPattern: c.inode))
-                bind(st, 7, c.fileSize)
-                bind(st, 8, c.isGzip ? 1 : 0)
-                bind(st, 9, c.contentOffset)
-                bind(st, 10, Int64(c.lines))
-                bind(st, 11, c.atEnd ? 1 : 0)
-                bind(st, 12, c.updatedAt)
-                if let id = c.id { bind(st, 13, id) }
+                bind(st, 1, id)
+                bind(st, 2, Int64(bitPattern: c.fingerprint))
+                bind(st, 3, Int64(c.fingerprintLength))
+                bind(st, 4, c.path)
+                bind(st, 5, c.mta?.rawValue)
+                bind(st, 6, Int64(bitPattern: c.device))
+                bind(st, 7, Int64(bitPattern: c.inode))
+                bind(st, 8, c.fileSize)
+                bind(st, 9, c.isGzip ? 1 : 0)
+                bind(st, 10, c.contentOffset)
+                bind(st, 11, Int64(c.lines))
+                bind(st, 12, c.atEnd ? 1 : 0)
+                bind(st, 13, c.updatedAt)
             }
         }
     }

@@ -125,11 +125,17 @@ package struct MessageRecord: Codable, Sendable, Equatable {
         recipients.reduce(0) { $0 + ($1.outcome == outcome ? 1 : 0) }
     }
 
-    /// The lower-cased part after the last `@`, or nil.
+    /// The lower-cased part after the last `@`, or nil. Works on UTF-8 bytes: it runs for every stored address.
     package static func domain(of address: String) -> String? {
-        guard let at = address.lastIndex(of: "@") else { return nil }
-        let domain = address[address.index(after: at)...]
-        return domain.isEmpty ? nil : domain.lowercased()
+        var address = address
+        return address.withUTF8 { bytes -> String? in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else { return nil }
+            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+            if !domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
+                return String(decoding: domain, as: UTF8.self)
+            }
+            return String(decoding: domain, as: UTF8.self).lowercased()
+        }
     }
 }
 

@@ -17,7 +17,7 @@ package struct StoreError: Error, CustomStringConvertible {
 
 /// The one owner of relaysum's SQLite database: its connection, its only migrator, and the named reads and writes.
 /// Nothing else in relaysum writes SQL.
-package final class RelayStore {
+package final class RelayStore: @unchecked Sendable {
     package let path: String
     private let dbQueue: DatabaseQueue
 
@@ -92,9 +92,10 @@ package final class RelayStore {
                         relay TEXT,
                         reply TEXT,
                         last_attempt_at INTEGER,
-                        attempts INTEGER NOT NULL
-                    );
-                    CREATE INDEX recipients_message ON recipients(message);
+                        attempts INTEGER NOT NULL,
+                        -- Clustered by message: rows arrive in message order, and a rewrite deletes a prefix.
+                        PRIMARY KEY (message, address) ON CONFLICT REPLACE
+                    ) WITHOUT ROWID;
                     CREATE TABLE rejects (
                         id INTEGER PRIMARY KEY,
                         host TEXT NOT NULL,

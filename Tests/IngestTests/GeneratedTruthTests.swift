@@ -90,6 +90,43 @@ import Testing
         try Self.expectTruth(db, dir)
     }
 
+    @Test(
+        .enabled(if: python != nil, "python3 is not installed: generated-log tests skipped"),
+        arguments: [
+            Variant(arguments: ["--exim-ids", "new"]),
+            Variant(arguments: ["--exim-ids", "old", "--tz=-05:00"]),
+        ])
+    func eximRotatedSetMatchesTheRelaysRecords(_ variant: Variant) throws {
+        let dir = try Self.generate(
+            ["--mta", "exim", "--messages", "2500", "--days", "4", "--rotate", "3", "--seed", "23"]
+                + variant.arguments)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let names = ["mainlog.2.gz", "mainlog", "mainlog.3.gz", "mainlog.1"]
+        let db = dir.appendingPathComponent("r.sqlite").path
+        let report = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
+        #expect(report.stats.unparsed == 0)
+        #expect(report.files.allSatisfy { $0.mta == .exim })
+        try Self.expectTruth(db, dir)
+        let again = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
+        #expect(again.stats.lines == 0)
+        try Self.expectTruth(db, dir)
+    }
+
+    /// One traffic, two MTAs: the Postfix and the Exim rendering give the same per-sender numbers.
+    @Test(.enabled(if: python != nil, "python3 is not installed: generated-log tests skipped"))
+    func postfixAndEximLogsOfTheSameTrafficAgree() throws {
+        let dir = try Self.generate(["--mta", "both", "--messages", "2000", "--days", "3", "--seed", "99"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var bySender: [[String: [Int64]]] = []
+        for (mta, file) in [("postfix", "mail.log"), ("exim", "mainlog")] {
+            let db = dir.appendingPathComponent("\(mta).sqlite").path
+            _ = try Self.ingest([dir.appendingPathComponent("\(mta)/\(file)")], into: db)
+            bySender.append(try Self.summary(try RelayStore(path: db, readOnly: true), by: .sender))
+        }
+        #expect(bySender[0] == bySender[1])
+        #expect(bySender[0] == (try Self.truth(dir.appendingPathComponent("truth-sender.csv"))))
+    }
+
     /// The log is ingested as it grows, in pieces cut at arbitrary bytes (a half-written last line waits).
     @Test(.enabled(if: python != nil, "python3 is not installed: generated-log tests skipped"))
     func growingLogIngestedIncrementallyMatchesTheRelaysRecords() throws {

@@ -1,0 +1,45 @@
+import Dispatch
+import Foundation
+import Store
+
+/// Writes batches on a thread of their own, in submission order, while the caller parses the next lines.
+///
+/// At most `depth` batches wait; a failed write stops all later ones and is rethrown to the caller at its next
+/// submission or at `finish()`, so the database stays as it was after the last whole batch.
+final class BatchPipeline: @unchecked Sendable {
+    private let store: RelayStore
+    private let queue = DispatchQueue(label: "relaysum.store-writer")
+    private let slots: DispatchSemaphore
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(store: RelayStore, depth: Int = 2) {
+        self.store = store
+        self.slots = DispatchSemaphore(value: depth)
+    }
+
+    /// Queues `batch`; throws the error of an earlier batch, if one failed.
+    func submit(_ batch: WriteBatch) throws {
+        try check()
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard lock.withLock({ failure == nil }) else { return }
+            do {
+                try store.write(batch)
+            } catch {
+                lock.withLock { failure = error }
+            }
+        }
+    }
+
+    /// Waits for every queued batch; throws the first write error.
+    func finish() throws {
+        queue.sync {}
+        try check()
+    }
+
+    private func check() throws {
+        if let error = lock.withLock({ failure }) { throw error }
+    }
+}
