@@ -1,0 +1,113 @@
+import Foundation
+import Store
+import Testing
+
+@Suite struct RelayStoreTests {
+    static func tempPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-store-\(UUID().uuidString).sqlite").path
+    }
+
+    static func message(
+        _ id: Int64, sender: String, outcomes: [RecipientOutcome], at: Int64 = 1_794_182_400
+    )
+        -> MessageRecord
+    {
+        MessageRecord(
+            rowID: id, host: "relay1", mta: .postfix, queueID: "Q\(id)", origin: .smtp, account: "sasl:u\(id % 3)",
+            clientIP: "192.0.2.\(id % 250)", sender: sender, size: 1000 + id, announcedRecipients: outcomes.count,
+            receivedAt: at + id,
+            recipients: outcomes.enumerated().map {
+                RecipientRecord(address: "r\($0.offset)@dest.example", outcome: $0.element)
+            })
+    }
+
+    @Test func createsTheDatabaseOwnerOnlyAndMigratesOnce() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try RelayStore(path: path)
+        _ = try RelayStore(path: path)  // a second open migrates nothing and fails nothing
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try RelayStore(path: path).nextMessageRowID() == 1)
+    }
+
+    @Test func rewritingAnOpenMessageReplacesItsRecipients() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var batch = WriteBatch()
+        batch.messages = [
+            MessageWrite(
+                record: Self.message(1, sender: "a@x.example", outcomes: [.deferred, .pending]), replaces: false),
+            MessageWrite(record: Self.message(2, sender: "", outcomes: [.delivered]), replaces: false),
+        ]
+        try store.write(batch)
+        var later = WriteBatch()
+        later.messages = [
+            MessageWrite(
+                record: Self.message(1, sender: "a@x.example", outcomes: [.delivered, .bounced]), replaces: true)
+        ]
+        try store.write(later)
+        let rows = try store.summary(by: .sender, filter: MessageFilter(), top: nil)
+        #expect(
+            rows == [
+                SummaryRow(
+                    key: "<>", messages: 1, recipients: 1, delivered: 1, deferred: 0, bounced: 0, bytes: 1002,
+                    firstSeen: 1_794_182_402, lastSeen: 1_794_182_402),
+                SummaryRow(
+                    key: "a@x.example", messages: 1, recipients: 2, delivered: 1, deferred: 0, bounced: 1, bytes: 1001,
+                    firstSeen: 1_794_182_401, lastSeen: 1_794_182_401),
+            ])
+        #expect(try store.nextMessageRowID() == 3)
+        var deletion = WriteBatch()
+        deletion.deletedMessageRowIDs = [2]
+        try store.write(deletion)
+        #expect(try store.summary(by: .sender, filter: MessageFilter(), top: nil).map(\.key) == ["a@x.example"])
+    }
+
+    @Test func checkpointsAndOpenStatesRoundTrip() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        let c = SourceCheckpoint(
+            id: 7, fingerprint: .max, fingerprintLength: 1024, path: "/var/log/mail.log", mta: .postfix,
+            device: .max - 1, inode: 1234, fileSize: 99, isGzip: false, contentOffset: 98, lines: 3, atEnd: false,
+            updatedAt: 5)
+        var batch = WriteBatch()
+        batch.checkpoints = [c]
+        let key = OpenStateKey(mta: .exim, host: "mx1", key: "1tAbCd-000000005vi-0000")
+        batch.openStates = [OpenState(id: key, body: Data("{}".utf8), lastSeen: 42)]
+        try store.write(batch)
+        #expect(try store.checkpoints() == [c])
+        #expect(try store.openStates().map(\.id) == [key])
+        var close = WriteBatch()
+        close.closedStates = [key]
+        try store.write(close)
+        #expect(try store.openStates().isEmpty)
+    }
+
+    @Test func aReadOnlyOpenOfAMissingDatabaseFailsClearly() throws {
+        let path = Self.tempPath()
+        #expect {
+            _ = try RelayStore(path: path, readOnly: true)
+        } throws: { error in
+            "\(error)".contains("no database at \(path)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func aFailedBatchLeavesNothingBehind() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var batch = WriteBatch()
+        var bad = Self.message(1, sender: "a@x.example", outcomes: [.delivered])
+        batch.messages = [
+            MessageWrite(record: Self.message(2, sender: "b@x.example", outcomes: [.delivered]), replaces: false)
+        ]
+        bad.rowID = nil  // a row without an id is refused, after the first row was written in the same transaction
+        batch.messages.append(MessageWrite(record: bad, replaces: false))
+        #expect(throws: StoreError.self) { try store.write(batch) }
+        #expect(try store.summary(by: .sender, filter: MessageFilter(), top: nil).isEmpty)
+    }
+}
