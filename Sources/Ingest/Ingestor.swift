@@ -76,7 +76,9 @@ package final class Ingestor {
     private let store: RelayStore
     private let options: IngestOptions
     private weak var progress: IngestProgress?
-    private var correlators: [MTA: Correlator] = [:]
+    private var postfix = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
+    private var exim = EximCorrelator(rowIDs: RowIDAllocator(next: 1))
+    private var correlators: [Correlator] { [postfix, exim] }
     private var checkpoints: [SourceCheckpoint] = []
     private var report = IngestReport()
     private var hostCache: [UInt8] = []
@@ -97,11 +99,6 @@ package final class Ingestor {
         self.defaultHost = options.host ?? String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Makes the correlators of one run; both MTAs share one row-id allocator.
-    package static func makeCorrelators(rowIDs: RowIDAllocator) -> [MTA: Correlator] {
-        [.postfix: PostfixCorrelator(rowIDs: rowIDs), .exim: EximCorrelator(rowIDs: rowIDs)]
-    }
-
     /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
@@ -109,9 +106,11 @@ package final class Ingestor {
         checkpoints = try store.checkpoints()
         nextCheckpointID = (checkpoints.compactMap(\.id).max() ?? 0) + 1
         let rowIDs = RowIDAllocator(next: try store.nextMessageRowID())
-        correlators = Self.makeCorrelators(rowIDs: rowIDs)
+        // Both MTAs share one row-id allocator.
+        postfix = PostfixCorrelator(rowIDs: rowIDs)
+        exim = EximCorrelator(rowIDs: rowIDs)
         let states = try store.openStates()
-        for c in correlators.values { try c.restore(states.filter { $0.id.mta == c.mta }) }
+        for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }) }
 
         // Open every file first: order them by their first stamp, so lines are correlated in time order whatever
         // order the files were given in.
@@ -133,7 +132,7 @@ package final class Ingestor {
             }
             // Messages whose end never comes are aged out of memory (their rows stay as written).
             if latestTime != .min {
-                for c in correlators.values {
+                for c in correlators {
                     report.expiredOpenEntries += c.expire(lastSeenBefore: latestTime - options.openEntryLifetime)
                 }
             }
@@ -204,14 +203,14 @@ package final class Ingestor {
         var linesSinceCommit = 0
         var lastOffset = checkpoint.contentOffset
         var lastLine = checkpoint.lines
-        var mtaCounts: [MTA: Int] = [:]
+        var mtaCounts = MTACounts()
         let file = source.displayPath
 
         func commitFile(atEnd: Bool) throws {
             checkpoint.contentOffset = lastOffset
             checkpoint.lines = lastLine
             checkpoint.atEnd = atEnd
-            checkpoint.mta = mtaCounts.max { $0.value < $1.value }?.key ?? checkpoint.mta
+            checkpoint.mta = mtaCounts.majority ?? checkpoint.mta
             checkpoint.updatedAt = Int64(Date().timeIntervalSince1970)
             if checkpoint.id == nil {
                 checkpoint.id = nextCheckpointID
@@ -258,7 +257,7 @@ package final class Ingestor {
 
     /// Routes one line to its MTA's correlator.
     private func handle(
-        _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout [MTA: Int]
+        _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout MTACounts
     ) -> LineVerdict {
         report.stats.lines += 1
         let envelope: Envelope
@@ -266,9 +265,7 @@ package final class Ingestor {
         case .failure(let e):
             if line.trimmed.isEmpty || e == .foreignFormat { return .skipped }
             // Exim's reject log dumps the headers of each refused message on lines without a stamp.
-            if options.mta != .postfix, mtaCounts[.exim, default: 0] > 0 || position.file.contains("rejectlog"),
-                let exim = correlators[.exim] as? EximCorrelator
-            {
+            if options.mta != .postfix, mtaCounts.exim > 0 || position.file.contains("rejectlog") {
                 return exim.consumeUnstamped(line, host: defaultHost, position: position)
             }
             return .unparsed(kind: "envelope: \(e.rawValue)")
@@ -291,9 +288,14 @@ package final class Ingestor {
             return .unparsed(kind: "envelope: no program name")
         }
         if options.mta != .auto && options.mta.rawValue != mta.rawValue { return .skipped }
-        guard let correlator = correlators[mta] else { return .unparsed(kind: "\(mta.rawValue): not supported yet") }
-        mtaCounts[mta, default: 0] += 1
-        return correlator.consume(envelope, host: host(of: envelope), position: position)
+        switch mta {
+        case .postfix:
+            mtaCounts.postfix += 1
+            return postfix.consume(envelope, host: host(of: envelope), position: position)
+        case .exim:
+            mtaCounts.exim += 1
+            return exim.consume(envelope, host: host(of: envelope), position: position)
+        }
     }
 
     /// The relay name of a line: `--host`, else its syslog host (one `String` per distinct host, not per line).
@@ -327,7 +329,7 @@ package final class Ingestor {
     /// Flushes the correlators and queues their output with `checkpoint` as one transaction.
     private func commit(checkpoint: SourceCheckpoint?) throws {
         var batch = WriteBatch()
-        for c in correlators.values {
+        for c in correlators {
             let out = c.flush()
             batch.messages += out.messages
             batch.deletedMessageRowIDs += out.deletedMessageRowIDs
@@ -401,6 +403,16 @@ package final class Ingestor {
             }
             return nil
         }
+    }
+}
+
+/// Lines of each MTA in one file, to record which MTA wrote it.
+private struct MTACounts {
+    var postfix = 0
+    var exim = 0
+
+    var majority: MTA? {
+        postfix == 0 && exim == 0 ? nil : postfix >= exim ? .postfix : .exim
     }
 }
 
