@@ -127,6 +127,19 @@ import Testing
         #expect(bySender[0] == (try Self.truth(dir.appendingPathComponent("truth-sender.csv"))))
     }
 
+    /// The bundled sample (the README's first command) matches its simulated relays' records.
+    @Test(arguments: [
+        ("postfix", ["mail.log", "mail.log.1", "mail.log.2.gz"]), ("exim", ["mainlog", "mainlog.1", "mainlog.2.gz"]),
+    ])
+    func bundledSampleMatchesItsRecords(_ mta: String, _ files: [String]) throws {
+        let sample = TestPaths.fixtures.appendingPathComponent("sample")
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-sample-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: db) }
+        let report = try Self.ingest(files.map { sample.appendingPathComponent($0) }, into: db.path)
+        #expect(report.stats.unparsed == 0)
+        try Self.expectTruth(db.path, sample.appendingPathComponent("truth/\(mta)"))
+    }
+
     /// The log is ingested as it grows, in pieces cut at arbitrary bytes (a half-written last line waits).
     @Test(.enabled(if: python != nil, "python3 is not installed: generated-log tests skipped"))
     func growingLogIngestedIncrementallyMatchesTheRelaysRecords() throws {
