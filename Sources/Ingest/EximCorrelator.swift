@@ -34,11 +34,32 @@ package final class EximCorrelator: Correlator {
         let pid: String
     }
 
-    /// The saved form of an open message (JSON in the store's open-state table).
-    private struct Snapshot: Codable {
+    /// The saved form of an open message (`SnapshotWriter` bytes in the store's open-state table).
+    private struct Snapshot {
         var record: MessageRecord
         var emitted: Bool
         var lastSeen: Int64
+
+        init(record: MessageRecord, emitted: Bool, lastSeen: Int64) {
+            self.record = record
+            self.emitted = emitted
+            self.lastSeen = lastSeen
+        }
+
+        var encoded: Data {
+            var w = SnapshotWriter()
+            w.write(record)
+            w.write(emitted)
+            w.write(lastSeen)
+            return w.data
+        }
+
+        init(decoding data: Data) throws {
+            var r = SnapshotReader(data)
+            record = try r.readMessage()
+            emitted = try r.readBool()
+            lastSeen = try r.readInt64()
+        }
     }
 
     private final class Entry {
@@ -147,8 +168,6 @@ package final class EximCorrelator: Correlator {
     }
 
     package func flush() -> CorrelatorOutput {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         for entry in dirty {
             entry.isDirty = false
             if entry.snapshot.record.rowID == nil { entry.snapshot.record.rowID = rowIDs.allocate() }
@@ -159,9 +178,8 @@ package final class EximCorrelator: Correlator {
                 if entry.saved { output.closedStates.append(key) }
                 entry.saved = false
             } else {
-                // Encoding a plain Codable struct cannot fail.
-                let body = try! encoder.encode(entry.snapshot)
-                output.openStates.append(OpenState(id: key, body: body, lastSeen: entry.snapshot.lastSeen))
+                output.openStates.append(
+                    OpenState(id: key, body: entry.snapshot.encoded, lastSeen: entry.snapshot.lastSeen))
                 entry.saved = true
             }
         }
@@ -171,13 +189,9 @@ package final class EximCorrelator: Correlator {
     }
 
     package func restore(_ states: [OpenState]) throws {
-        let decoder = JSONDecoder()
         for state in states where state.id.mta == .exim {
-            let snapshot = try decoder.decode(Snapshot.self, from: state.body)
-            guard let id = EximMessageID(snapshot.record.queueID) else {
-                throw DecodingError.dataCorrupted(
-                    DecodingError.Context(codingPath: [], debugDescription: "not an Exim message ID"))
-            }
+            let snapshot = try Snapshot(decoding: state.body)
+            guard let id = EximMessageID(snapshot.record.queueID) else { throw SnapshotReader.Malformed() }
             let entry = Entry(snapshot)
             entry.saved = true
             open[Key(host: hostIndex(snapshot.record.host), id: id)] = entry

@@ -31,8 +31,8 @@ package final class PostfixCorrelator: Correlator {
         var primaryQueueID: String { snapshot.queueIDs[0] }
     }
 
-    /// The saved form of an entry (JSON in the store's open-state table).
-    private struct Snapshot: Codable {
+    /// The saved form of an entry (`SnapshotWriter` bytes in the store's open-state table).
+    private struct Snapshot {
         var record: MessageRecord
         /// The original queue ID first, then those of re-injected copies.
         var queueIDs: [String]
@@ -47,6 +47,46 @@ package final class PostfixCorrelator: Correlator {
         /// Its row has been written.
         var emitted: Bool
         var lastSeen: Int64
+
+        var encoded: Data {
+            var w = SnapshotWriter()
+            w.write(record)
+            w.write(queueIDs)
+            w.write(openQueueIDs)
+            w.write(expectedQueueIDs)
+            w.write(provisional)
+            w.write(accepted)
+            w.write(emitted)
+            w.write(lastSeen)
+            return w.data
+        }
+
+        init(
+            record: MessageRecord, queueIDs: [String], openQueueIDs: [String], expectedQueueIDs: [String],
+            provisional: [String], accepted: Bool, emitted: Bool, lastSeen: Int64
+        ) {
+            self.record = record
+            self.queueIDs = queueIDs
+            self.openQueueIDs = openQueueIDs
+            self.expectedQueueIDs = expectedQueueIDs
+            self.provisional = provisional
+            self.accepted = accepted
+            self.emitted = emitted
+            self.lastSeen = lastSeen
+        }
+
+        init(decoding data: Data) throws {
+            var r = SnapshotReader(data)
+            record = try r.readMessage()
+            queueIDs = try r.readStrings()
+            openQueueIDs = try r.readStrings()
+            expectedQueueIDs = try r.readStrings()
+            provisional = try r.readStrings()
+            accepted = try r.readBool()
+            emitted = try r.readBool()
+            lastSeen = try r.readInt64()
+            guard !queueIDs.isEmpty else { throw SnapshotReader.Malformed() }
+        }
     }
 
     private let rowIDs: RowIDAllocator
@@ -78,7 +118,6 @@ package final class PostfixCorrelator: Correlator {
     }
 
     package func flush() -> CorrelatorOutput {
-        let encoder = JSONEncoder()
         for entry in dirty {
             entry.isDirty = false
             if entry.snapshot.accepted {
@@ -91,9 +130,8 @@ package final class PostfixCorrelator: Correlator {
                 if entry.saved { output.closedStates.append(key) }
                 entry.saved = false
             } else {
-                // Encoding a plain Codable struct cannot fail.
-                let body = try! encoder.encode(entry.snapshot)
-                output.openStates.append(OpenState(id: key, body: body, lastSeen: entry.snapshot.lastSeen))
+                output.openStates.append(
+                    OpenState(id: key, body: entry.snapshot.encoded, lastSeen: entry.snapshot.lastSeen))
                 entry.saved = true
             }
         }
@@ -103,9 +141,8 @@ package final class PostfixCorrelator: Correlator {
     }
 
     package func restore(_ states: [OpenState]) throws {
-        let decoder = JSONDecoder()
         for state in states where state.id.mta == .postfix {
-            let snapshot = try decoder.decode(Snapshot.self, from: state.body)
+            let snapshot = try Snapshot(decoding: state.body)
             let entry = Entry(snapshot)
             entry.saved = true
             let host = snapshot.record.host
