@@ -262,6 +262,17 @@ package final class PostfixCorrelator: Correlator {
                 entry.snapshot.record.origin = .generated
                 entry.snapshot.record.account = nil
                 return
+            case .sent where d.blockedByFilter:
+                // Dropped by the content filter: nothing was delivered, and the relay blocked it as spam.
+                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                let r = entry.snapshot.record
+                output.rejects.append(
+                    RejectRecord(
+                        host: host, mta: .postfix, at: time, kind: .contentReject, stage: "CONTENT-FILTER",
+                        queueID: r.queueID, clientIP: r.clientIP, clientName: r.clientName,
+                        login: r.account.flatMap { $0.hasPrefix("sasl:") ? String($0.dropFirst(5)) : nil },
+                        sender: r.sender, recipient: d.to, code: nil, dsn: d.dsn, reason: d.reply ?? "discarded",
+                        helo: nil))
             case .sent:
                 if let newID = d.handoffQueueID {
                     record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)

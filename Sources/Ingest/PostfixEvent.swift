@@ -53,6 +53,9 @@ package struct PostfixDelivery: Sendable, Equatable {
     /// For a `sent` to a content filter on this machine that re-injects the message (`relay=…[127.0.0.1]…,
     /// status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as NEWQID)`): NEWQID.
     package var handoffQueueID: String? = nil
+    /// For a `sent` to a content filter on this machine whose reply says it dropped the message as spam or
+    /// malware (amavis `250 2.7.0 Ok, discarded, … - spam`, `… BOUNCE`): the recipient got nothing.
+    package var blockedByFilter = false
 }
 
 /// A refusal as Postfix logs it.

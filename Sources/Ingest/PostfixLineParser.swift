@@ -196,8 +196,15 @@ package enum PostfixLineParser {
                     let reply = m.slice(e + 2, close)
                     // The reply of a successful delivery tells an operator nothing they need (`250 2.0.0 Ok: queued
                     // as …`) and is most of the bytes: it is kept for failures, and for local forwards.
-                    if s != .sent || reply.hasPrefix("forwarded as ") { d.reply = shortened(reply) }
-                    if s == .sent, let relay = relayField { d.handoffQueueID = handoff(relay: relay, reply: reply) }
+                    if s == .sent, let relay = relayField, isLoopback(relay) {
+                        d.handoffQueueID = handoff(reply: reply)
+                        d.blockedByFilter =
+                            d.handoffQueueID == nil
+                            && (reply.firstIndex(of: ", discarded") != nil || reply.firstIndex(of: " BOUNCE") != nil)
+                    }
+                    if s != .sent || d.blockedByFilter || reply.hasPrefix("forwarded as ") {
+                        d.reply = shortened(reply)
+                    }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.
                     d.reply = shortened(m.dropFirst(e).trimmed)
@@ -218,13 +225,16 @@ package enum PostfixLineParser {
         return sawStatus ? d : nil
     }
 
-    /// The re-injected queue ID when `relay` is on loopback and the reply ends in `queued as NEWQID`.
-    private static func handoff(relay: ByteSlice, reply: ByteSlice) -> String? {
-        guard let open = relay.firstIndex(of: UInt8(ascii: "[")),
-            relay.hasPrefix("127.", at: open + 1) || relay.hasPrefix("::1]", at: open + 1)
-                || relay.hasPrefix("ipv6:::1]", at: open + 1),
-            let q = reply.lastIndex(of: "queued as ")
-        else { return nil }
+    /// `relay=name[127.x.x.x]:port` or `[::1]`: a content filter on this machine.
+    private static func isLoopback(_ relay: ByteSlice) -> Bool {
+        guard let open = relay.firstIndex(of: UInt8(ascii: "[")) else { return false }
+        return relay.hasPrefix("127.", at: open + 1) || relay.hasPrefix("::1]", at: open + 1)
+            || relay.hasPrefix("ipv6:::1]", at: open + 1)
+    }
+
+    /// The re-injected queue ID when a filter's reply ends in `queued as NEWQID`.
+    private static func handoff(reply: ByteSlice) -> String? {
+        guard let q = reply.lastIndex(of: "queued as ") else { return nil }
         var e = q + 10
         while e < reply.count, reply[e] &- 48 < 10 || ((reply[e] | 0x20) >= 0x61 && (reply[e] | 0x20) <= 0x7A) {
             e += 1

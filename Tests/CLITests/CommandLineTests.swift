@@ -180,7 +180,7 @@ final class TempDir {
         #expect(r.stderr.contains("nope.log: no such file"))
         #expect(r.stderr.contains("is a directory"))
         let s = try CLI.run(["summary", "--db", db, "--format", "csv"])
-        #expect(s.stdout.contains("bob@shop2.example,1,1,1,0,0,1500"))
+        #expect(s.stdout.contains("bob@shop2.example,2,2,1,0,1,4600"))
     }
 
     @Test func unparsedLinesAreCountedAndNamedWithFileAndLine() throws {
