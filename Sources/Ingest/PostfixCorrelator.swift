@@ -11,8 +11,9 @@ import Store
 package final class PostfixCorrelator: Correlator {
     package let mta = MTA.postfix
 
+    /// A queue ID on one relay; the relay by its index, so a lookup hashes one short string.
     private struct Key: Hashable {
-        let host: String
+        let host: Int32
         let queueID: String
     }
 
@@ -91,6 +92,10 @@ package final class PostfixCorrelator: Correlator {
 
     private let rowIDs: RowIDAllocator
     private var open: [Key: Entry] = [:]
+    private var hostIndexes: [String: Int32] = [:]
+    private var hostNames: [String] = []
+    private var lastHost = ""
+    private var lastHostIndex: Int32 = -1
     /// Recently closed re-injected copies (client on loopback) not yet claimed by a hand-off line: the hand-off of
     /// the original may be logged after the copy's `removed`.
     private var recentlyClosed: [Key: Entry] = [:]
@@ -146,7 +151,8 @@ package final class PostfixCorrelator: Correlator {
             let entry = Entry(snapshot)
             entry.saved = true
             let host = snapshot.record.host
-            for q in snapshot.openQueueIDs + snapshot.expectedQueueIDs { open[Key(host: host, queueID: q)] = entry }
+            let h = hostIndex(host)
+            for q in snapshot.openQueueIDs + snapshot.expectedQueueIDs { open[Key(host: h, queueID: q)] = entry }
         }
     }
 
@@ -170,14 +176,15 @@ package final class PostfixCorrelator: Correlator {
     // MARK: events
 
     private func apply(_ event: PostfixEvent, at time: Int64, host: String) {
+        let h = hostIndex(host)
         switch event {
         case .client(let qid, let c):
-            let key = Key(host: host, queueID: qid)
+            let key = Key(host: h, queueID: qid)
             if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
                 // The queue ID is reused (short IDs are): the old message's `removed` was never seen.
                 close(existing, key: key, at: nil)
             }
-            if let parentID = c.originalQueueID, let parent = open[Key(host: host, queueID: parentID)],
+            if let parentID = c.originalQueueID, let parent = open[Key(host: h, queueID: parentID)],
                 parent !== open[key]
             {
                 link(copy: qid, host: host, to: parent, at: time)
@@ -201,7 +208,7 @@ package final class PostfixCorrelator: Correlator {
             touch(entry, at: time)
 
         case .pickup(let qid, let uid, let sender):
-            let key = Key(host: host, queueID: qid)
+            let key = Key(host: h, queueID: qid)
             if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
                 close(existing, key: key, at: nil)
             }
@@ -216,12 +223,12 @@ package final class PostfixCorrelator: Correlator {
             touch(entry, at: time)
 
         case .messageID(let qid, let id):
-            let entry = entry(for: Key(host: host, queueID: qid), at: time)
+            let entry = entry(for: Key(host: h, queueID: qid), at: time)
             if entry.snapshot.record.messageID == nil { entry.snapshot.record.messageID = id }
             touch(entry, at: time)
 
         case .queued(let qid, let sender, let size, let nrcpt):
-            let entry = entry(for: Key(host: host, queueID: qid), at: time)
+            let entry = entry(for: Key(host: h, queueID: qid), at: time)
             // A re-injected copy repeats the original's envelope; the original's counts stand.
             if entry.primaryQueueID == qid && !entry.snapshot.accepted {
                 entry.snapshot.accepted = true
@@ -232,7 +239,7 @@ package final class PostfixCorrelator: Correlator {
             touch(entry, at: time)
 
         case .expired(let qid, _):
-            guard let entry = open[Key(host: host, queueID: qid)] else { return }
+            guard let entry = open[Key(host: h, queueID: qid)] else { return }
             for i in entry.snapshot.record.recipients.indices
             where [.deferred, .pending].contains(entry.snapshot.record.recipients[i].outcome) {
                 entry.snapshot.record.recipients[i].outcome = .bounced
@@ -240,7 +247,7 @@ package final class PostfixCorrelator: Correlator {
             touch(entry, at: time)
 
         case .removed(let qid):
-            let key = Key(host: host, queueID: qid)
+            let key = Key(host: h, queueID: qid)
             guard let entry = open[key] else { return }
             open[key] = nil
             entry.snapshot.openQueueIDs.removeAll { $0 == qid }
@@ -253,7 +260,7 @@ package final class PostfixCorrelator: Correlator {
             }
 
         case .delivery(let qid, let d):
-            let key = Key(host: host, queueID: qid)
+            let key = Key(host: h, queueID: qid)
             let entry = entry(for: key, at: time)
             touch(entry, at: time)
             switch d.status {
@@ -284,7 +291,7 @@ package final class PostfixCorrelator: Correlator {
                 // `local` forwarding (`.forward`, aliases to remote addresses) makes a new message: the relay's own.
                 if let reply = d.reply, reply.hasPrefix("forwarded as ") {
                     let newID = String(reply.dropFirst(13).prefix { $0.isLetter || $0.isNumber })
-                    let copy = self.entry(for: Key(host: host, queueID: newID), at: time)
+                    let copy = self.entry(for: Key(host: h, queueID: newID), at: time)
                     copy.snapshot.record.origin = .generated
                     copy.snapshot.record.account = nil
                     touch(copy, at: time)
@@ -296,18 +303,18 @@ package final class PostfixCorrelator: Correlator {
             }
 
         case .notification(_, let newID):
-            let entry = entry(for: Key(host: host, queueID: newID), at: time)
+            let entry = entry(for: Key(host: h, queueID: newID), at: time)
             entry.snapshot.record.origin = .generated
             entry.snapshot.record.account = nil
             touch(entry, at: time)
 
         case .reject(let r):
             var login: String? = nil
-            if let qid = r.queueID, let entry = open[Key(host: host, queueID: qid)] {
+            if let qid = r.queueID, let entry = open[Key(host: h, queueID: qid)] {
                 let rec = entry.snapshot.record
                 if let a = rec.account, a.hasPrefix("sasl:") { login = String(a.dropFirst(5)) }
                 if r.dropsMessage && !entry.snapshot.accepted && entry.primaryQueueID == qid {
-                    open[Key(host: host, queueID: qid)] = nil
+                    open[Key(host: h, queueID: qid)] = nil
                     close(entry, key: nil, at: time)
                 }
             }
@@ -361,7 +368,8 @@ package final class PostfixCorrelator: Correlator {
 
     /// Joins the re-injected copy `copyID` to `parent`: now, if the copy is known, or when it appears.
     private func link(copy copyID: String, host: String, to parent: Entry, at time: Int64) {
-        let key = Key(host: host, queueID: copyID)
+        let h = hostIndex(host)
+        let key = Key(host: h, queueID: copyID)
         let existing = open[key] ?? recentlyClosed.removeValue(forKey: key)
         guard let copy = existing, copy !== parent else {
             if existing == nil {
@@ -378,7 +386,7 @@ package final class PostfixCorrelator: Correlator {
         parent.snapshot.openQueueIDs.append(contentsOf: copy.snapshot.openQueueIDs)
         parent.snapshot.expectedQueueIDs.append(contentsOf: copy.snapshot.expectedQueueIDs)
         for q in copy.snapshot.openQueueIDs + copy.snapshot.expectedQueueIDs {
-            open[Key(host: host, queueID: q)] = parent
+            open[Key(host: h, queueID: q)] = parent
         }
         for r in copy.snapshot.record.recipients {
             let d = PostfixDelivery(
@@ -412,7 +420,8 @@ package final class PostfixCorrelator: Correlator {
             return e
         }
         let record = MessageRecord(
-            host: key.host, mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "", receivedAt: time)
+            host: hostNames[Int(key.host)], mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "",
+            receivedAt: time)
         let e = Entry(
             Snapshot(
                 record: record, queueIDs: [key.queueID], openQueueIDs: [key.queueID], expectedQueueIDs: [],
@@ -437,7 +446,7 @@ package final class PostfixCorrelator: Correlator {
     private func close(_ entry: Entry, key: Key?, at time: Int64?) {
         if let key { open[key] = nil }
         for q in entry.snapshot.openQueueIDs + entry.snapshot.expectedQueueIDs {
-            let k = Key(host: entry.snapshot.record.host, queueID: q)
+            let k = Key(host: hostIndex(entry.snapshot.record.host), queueID: q)
             if open[k] === entry { open[k] = nil }
         }
         entry.closed = true
@@ -446,6 +455,22 @@ package final class PostfixCorrelator: Correlator {
     }
 
     // MARK: helpers
+
+    /// The index of a relay name (one dictionary lookup per change of host, not per line).
+    private func hostIndex(_ host: String) -> Int32 {
+        if host == lastHost && lastHostIndex >= 0 { return lastHostIndex }
+        let i: Int32
+        if let known = hostIndexes[host] {
+            i = known
+        } else {
+            i = Int32(hostNames.count)
+            hostIndexes[host] = i
+            hostNames.append(host)
+        }
+        lastHost = host
+        lastHostIndex = i
+        return i
+    }
 
     static func isLoopback(_ ip: String) -> Bool {
         ip.hasPrefix("127.") || ip == "::1" || ip == "ipv6:::1" || ip.hasPrefix("::ffff:127.")
