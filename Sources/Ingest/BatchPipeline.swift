@@ -12,6 +12,9 @@ final class BatchPipeline: @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let lock = NSLock()
     private var failure: Error?
+    /// Written batches, freed by the submitting thread: releasing a batch's strings costs as much as a tenth of
+    /// writing it, and the writer is the busier thread.
+    private var written: [WriteBatch] = []
 
     init(store: RelayStore, depth: Int = 2) {
         self.store = store
@@ -22,6 +25,11 @@ final class BatchPipeline: @unchecked Sendable {
     func submit(_ batch: WriteBatch) throws {
         try check()
         slots.wait()
+        let done = lock.withLock {
+            defer { written.removeAll() }
+            return written
+        }
+        _ = done  // freed here, on the submitting thread
         queue.async { [self] in
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
@@ -30,6 +38,7 @@ final class BatchPipeline: @unchecked Sendable {
             } catch {
                 lock.withLock { failure = error }
             }
+            lock.withLock { written.append(batch) }
         }
     }
 
