@@ -14,6 +14,8 @@ let package = Package(
     targets: [
         // System zlib (zlib1g-dev): a thin inflater that restarts at every gzip member.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // One call to the variadic sqlite3_config(), which Swift cannot make.
+        .target(name: "CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The one owner of the SQLite schema. System SQLite comes through GRDB's `GRDBSQLite`
         // system-library target, so the bulk writer can bind through the C API on GRDB's handle.
         .target(
@@ -21,6 +23,7 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CSQLiteConfig",
             ]
         ),
         // Reading, framing, parsing and correlating log lines; drives the store during an ingest.

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -21,8 +22,12 @@ package final class RelayStore: @unchecked Sendable {
     package let path: String
     private let dbQueue: DatabaseQueue
 
+    /// SQLite's process-wide settings, made once before the first connection.
+    private static let configured: Void = { _ = relaysum_sqlite_configure() }()
+
     /// Opens (creating with mode 0600 and migrating) the database at `path`.
     package init(path: String, readOnly: Bool = false) throws {
+        Self.configured
         self.path = path
         if !readOnly && path != ":memory:" {
             // The database holds personal data (addresses, IPs): create it readable by its owner only.
@@ -41,6 +46,9 @@ package final class RelayStore: @unchecked Sendable {
             if !readOnly {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Each batch rewrites the same index, aggregate and open-message pages: checkpoint the WAL every
+                // 16 MiB rather than every 4 MiB, so a page is copied back once for several batches.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
             }
         }
         do {
@@ -166,6 +174,7 @@ package final class RelayStore: @unchecked Sendable {
                     );
                     """)
         }
+        registerAggregateMigrations(&m)
         return m
     }
 

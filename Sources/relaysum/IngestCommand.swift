@@ -37,12 +37,16 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
+    var batchLines = IngestOptions().batchLines
+
     @Argument(help: "Log files, plain or gzip; - reads standard input.")
     var files: [String]
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
+        if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
     }
 
     func run() throws {
@@ -50,6 +54,7 @@ struct IngestCommand: ParsableCommand {
         options.mta = mta
         options.host = host
         options.year = year
+        options.batchLines = batchLines
         options.timeZone = try database.timeZone()
         let started = Date()
         let report: IngestReport
