@@ -46,6 +46,8 @@ let package = Package(
             dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
+        // Summaries, rejects, exports and licence counts over ingested fixtures and generated logs.
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest"]),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
     ]

@@ -11,12 +11,28 @@ package enum Cell: Sendable, Equatable {
     case number(Int64)
     /// Seconds since the epoch, printed as ISO 8601 UTC.
     case time(Int64?)
+    /// Words (IDs): space-separated in a table or CSV, an array in JSON.
+    case list([String])
+    /// Yes or no (`true`/`false` in JSON); nil when it cannot be told (empty, `null`).
+    case flag(Bool?)
 
     var plain: String {
         switch self {
         case .text(let s): return s ?? ""
         case .number(let n): return String(n)
         case .time(let t): return t.map(ISO8601.utc) ?? ""
+        case .list(let l): return l.joined(separator: " ")
+        case .flag(let b): return b.map { $0 ? "yes" : "no" } ?? ""
+        }
+    }
+
+    var json: String {
+        switch self {
+        case .number(let n): return String(n)
+        case .text(let s): return s.map(JSONText.string) ?? "null"
+        case .time(let t): return t.map { JSONText.string(ISO8601.utc($0)) } ?? "null"
+        case .list(let l): return "[" + l.map(JSONText.string).joined(separator: ", ") + "]"
+        case .flag(let b): return b.map { $0 ? "true" : "false" } ?? "null"
         }
     }
 }
@@ -41,17 +57,25 @@ package struct TableFormat {
     /// formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'` (OWASP's CSV-injection advice):
     /// sender addresses come from strangers.
     package func csv(_ rows: [[Cell]]) -> String {
-        var out = columns.map(Self.csvField).joined(separator: ",") + "\r\n"
-        for row in rows {
-            out += row.map { cell -> String in
-                switch cell {
-                case .text(let s): return Self.csvField(Self.neutralised(s ?? ""))
-                default: return Self.csvField(cell.plain)
-                }
-            }.joined(separator: ",")
-            out += "\r\n"
-        }
+        var out = csvHeader()
+        for row in rows { out += csvLine(row) }
         return out
+    }
+
+    /// The CSV header line, with its CRLF.
+    package func csvHeader() -> String {
+        columns.map(Self.csvField).joined(separator: ",") + "\r\n"
+    }
+
+    /// One CSV record, with its CRLF.
+    package func csvLine(_ row: [Cell]) -> String {
+        row.map { cell -> String in
+            switch cell {
+            case .text(let s): return Self.csvField(Self.neutralised(s ?? ""))
+            case .list(let l): return Self.csvField(Self.neutralised(l.joined(separator: " ")))
+            default: return Self.csvField(cell.plain)
+            }
+        }.joined(separator: ",") + "\r\n"
     }
 
     package static func neutralised(_ s: String) -> String {
@@ -70,20 +94,21 @@ package struct TableFormat {
     package func json(_ rows: [[Cell]]) -> String {
         var out = "["
         for (i, row) in rows.enumerated() {
-            out += i == 0 ? "\n  {" : ",\n  {"
-            for (j, cell) in row.enumerated() {
-                if j > 0 { out += ", " }
-                out += JSONText.string(columns[j]) + ": "
-                switch cell {
-                case .number(let n): out += String(n)
-                case .text(let s): out += s.map(JSONText.string) ?? "null"
-                case .time(let t): out += t.map { JSONText.string(ISO8601.utc($0)) } ?? "null"
-                }
-            }
-            out += "}"
+            out += i == 0 ? "\n  " : ",\n  "
+            out += jsonObject(row)
         }
         out += rows.isEmpty ? "]\n" : "\n]\n"
         return out
+    }
+
+    /// One JSON object with the columns in order, on one line (a JSON Lines record without its LF).
+    package func jsonObject(_ row: [Cell]) -> String {
+        var out = "{"
+        for (j, cell) in row.enumerated() {
+            if j > 0 { out += ", " }
+            out += JSONText.string(columns[j]) + ": " + cell.json
+        }
+        return out + "}"
     }
 
     /// Columns padded to their widest cell; numbers right-aligned. Control characters are shown escaped.

@@ -9,15 +9,20 @@ struct BulkWriter {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     func write(_ batch: WriteBatch) throws {
+        // The aggregates change with the rows, in the same transaction (RelayStore+Aggregates.swift).
+        var deltas = AggregateDeltas(messages: batch.messages.count + batch.deletedMessageRowIDs.count)
         if !batch.deletedMessageRowIDs.isEmpty {
             let delMessage = try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?")
             let delRecipients = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ?")
             for id in batch.deletedMessageRowIDs {
+                try subtractStoredMessage(id, from: &deltas)
                 try run(delRecipients) { bind($0, 1, id) }
                 try run(delMessage) { bind($0, 1, id) }
             }
         }
-        if !batch.messages.isEmpty { try writeMessages(batch.messages) }
+        if !batch.messages.isEmpty { try writeMessages(batch.messages, &deltas) }
+        for r in batch.rejects { deltas.saw(host: r.host) }
+        for a in batch.authFailures { deltas.saw(host: a.host) }
         if !batch.rejects.isEmpty {
             let s = try db.cachedStatement(
                 sql: """
@@ -113,9 +118,10 @@ struct BulkWriter {
                 bind(st, 13, c.updatedAt)
             }
         }
+        try applyAggregates(deltas)
     }
 
-    private func writeMessages(_ writes: [MessageWrite]) throws {
+    private func writeMessages(_ writes: [MessageWrite], _ deltas: inout AggregateDeltas) throws {
         let insert = try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO messages (id, host, mta, queue_id, message_id, origin, account, client_ip,
@@ -131,7 +137,11 @@ struct BulkWriter {
         for w in writes {
             let m = w.record
             guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
-            if w.replaces { try run(deleteRecipients) { bind($0, 1, id) } }
+            if w.replaces {
+                try subtractStoredMessage(id, from: &deltas)
+                try run(deleteRecipients) { bind($0, 1, id) }
+            }
+            let domains = m.recipients.map { MessageRecord.domain(of: $0.address) }
             var delivered: Int64 = 0
             var deferred: Int64 = 0
             var bounced: Int64 = 0
@@ -165,11 +175,11 @@ struct BulkWriter {
                 bind(st, 19, deferred)
                 bind(st, 20, bounced)
             }
-            for r in m.recipients {
+            for (r, domain) in zip(m.recipients, domains) {
                 try run(insertRecipient) { st in
                     bind(st, 1, id)
                     bind(st, 2, r.address)
-                    bind(st, 3, MessageRecord.domain(of: r.address))
+                    bind(st, 3, domain)
                     bind(st, 4, r.originalAddress)
                     bind(st, 5, r.outcome.rawValue)
                     bind(st, 6, r.dsn)
@@ -179,12 +189,22 @@ struct BulkWriter {
                     bind(st, 10, Int64(r.attempts))
                 }
             }
+            deltas.saw(host: m.host)
+            if m.origin != .generated {
+                deltas.apply(
+                    sign: 1, host: m.host, sender: m.sender, account: m.account, clientIP: m.clientIP,
+                    receivedAt: m.receivedAt,
+                    values: AggregateDeltas.Values(
+                        recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                        bounced: bounced, bytes: m.size ?? 0),
+                    domainCounts: AggregateDeltas.domainCounts(m.recipients, domains: domains))
+            }
         }
     }
 
     // MARK: C API
 
-    private func run(_ statement: Statement, _ binder: (OpaquePointer) -> Void) throws {
+    func run(_ statement: Statement, _ binder: (OpaquePointer) -> Void) throws {
         let st = statement.sqliteStatement
         binder(st)
         let rc = sqlite3_step(st)
@@ -196,15 +216,15 @@ struct BulkWriter {
         }
     }
 
-    @inline(__always) private func bind(_ st: OpaquePointer, _ i: Int32, _ v: Int64) {
+    @inline(__always) func bind(_ st: OpaquePointer, _ i: Int32, _ v: Int64) {
         sqlite3_bind_int64(st, i, v)
     }
 
-    @inline(__always) private func bind(_ st: OpaquePointer, _ i: Int32, _ v: Int64?) {
+    @inline(__always) func bind(_ st: OpaquePointer, _ i: Int32, _ v: Int64?) {
         if let v { sqlite3_bind_int64(st, i, v) } else { sqlite3_bind_null(st, i) }
     }
 
-    @inline(__always) private func bind(_ st: OpaquePointer, _ i: Int32, _ v: String?) {
+    @inline(__always) func bind(_ st: OpaquePointer, _ i: Int32, _ v: String?) {
         guard var v else {
             sqlite3_bind_null(st, i)
             return

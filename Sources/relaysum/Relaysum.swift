@@ -17,7 +17,9 @@ struct Relaysum: ParsableCommand {
               relaysum summary --by sender --since 24h --format csv > senders.csv
             """,
         version: RelaysumVersion.string,
-        subcommands: [IngestCommand.self, SummaryCommand.self]
+        subcommands: [
+            IngestCommand.self, SummaryCommand.self, RejectsCommand.self, ExportCommand.self, LicenseCommand.self,
+        ]
     )
 }
 

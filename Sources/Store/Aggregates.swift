@@ -1,0 +1,476 @@
+import GRDB
+import GRDBSQLite
+
+/// A bucket's key after its span: a start time and the key columns of its table, in table order.
+protocol AggregateKey: Hashable {
+    var start: Int64 { get set }
+    /// Binds the key columns after `span` and `start`, in table order.
+    func bindColumns(_ writer: BulkWriter, _ st: OpaquePointer, from index: Int32)
+}
+
+/// The changes one batch makes to the aggregates (`RelayStore+Aggregates.swift`), gathered in memory per bucket of
+/// each table's smallest span and written once per bucket at the end of the batch: most batches touch each bucket
+/// many times.
+struct AggregateDeltas {
+    struct MessageKey: AggregateKey {
+        var start: Int64
+        var host: String
+        var sender: String
+        /// `''` when unknown.
+        var account: String
+        /// `''` when unknown.
+        var clientIP: String
+
+        func bindColumns(_ w: BulkWriter, _ st: OpaquePointer, from i: Int32) {
+            w.bind(st, i, host)
+            w.bind(st, i + 1, sender)
+            w.bind(st, i + 2, account)
+            w.bind(st, i + 3, clientIP)
+        }
+    }
+
+    struct DomainKey: AggregateKey {
+        var start: Int64
+        var host: String
+        /// `''` for a recipient without a domain.
+        var domain: String
+
+        func bindColumns(_ w: BulkWriter, _ st: OpaquePointer, from i: Int32) {
+            w.bind(st, i, host)
+            w.bind(st, i + 1, domain)
+        }
+    }
+
+    /// Summed changes of one bucket.
+    struct Change {
+        var messages: Int64 = 0
+        var recipients: Int64 = 0
+        var delivered: Int64 = 0
+        var deferred: Int64 = 0
+        var bounced: Int64 = 0
+        var bytes: Int64 = 0
+        /// Earliest and latest time added (`.max`/`.min` when nothing was).
+        var firstAdded = Int64.max
+        var lastAdded = Int64.min
+        /// Times taken out, less those put back afterwards: a minimum or maximum cannot be subtracted, so a bucket
+        /// that lost a row at its first or last time has them computed again. Nil until a removal.
+        var removedTimes: [Int64: Int]?
+
+        mutating func add(_ v: Values, at time: Int64) {
+            messages += 1
+            recipients += v.recipients
+            delivered += v.delivered
+            deferred += v.deferred
+            bounced += v.bounced
+            bytes += v.bytes
+            if time < firstAdded { firstAdded = time }
+            if time > lastAdded { lastAdded = time }
+            if let n = removedTimes?[time] {
+                removedTimes?[time] = n == 1 ? nil : n - 1
+            }
+        }
+
+        mutating func remove(_ v: Values, at time: Int64) {
+            messages -= 1
+            recipients -= v.recipients
+            delivered -= v.delivered
+            deferred -= v.deferred
+            bounced -= v.bounced
+            bytes -= v.bytes
+            var removed = removedTimes ?? [:]
+            removedTimes = nil  // so the dictionary is not copied
+            removed[time, default: 0] += 1
+            removedTimes = removed
+        }
+
+        /// Adds another bucket's changes (a smaller span's into a larger one's).
+        mutating func merge(_ c: Change) {
+            messages += c.messages
+            recipients += c.recipients
+            delivered += c.delivered
+            deferred += c.deferred
+            bounced += c.bounced
+            bytes += c.bytes
+            firstAdded = min(firstAdded, c.firstAdded)
+            lastAdded = max(lastAdded, c.lastAdded)
+            if let r = c.removedTimes {
+                var removed = removedTimes ?? [:]
+                removedTimes = nil
+                removed.merge(r, uniquingKeysWith: +)
+                removedTimes = removed
+            }
+        }
+
+        var isPureAddition: Bool { removedTimes == nil }
+
+        /// A time taken out (and not put back) was at or beyond the bucket's stored first or last time.
+        func lostAnEdge(first: Int64, last: Int64) -> Bool {
+            guard let removedTimes else { return false }
+            return removedTimes.keys.contains { $0 <= first || $0 >= last }
+        }
+    }
+
+    /// What one message adds to one bucket besides the message itself.
+    struct Values {
+        var recipients: Int64
+        var delivered: Int64
+        var deferred: Int64
+        var bounced: Int64
+        var bytes: Int64
+    }
+
+    /// Per recipient domain of one message: recipients by outcome.
+    struct DomainCount {
+        var domain: String
+        var recipients: Int64 = 0
+        var delivered: Int64 = 0
+        var deferred: Int64 = 0
+        var bounced: Int64 = 0
+
+        mutating func count(_ outcome: RecipientOutcome?) {
+            recipients += 1
+            switch outcome {
+            case .delivered: delivered += 1
+            case .deferred: deferred += 1
+            case .bounced: bounced += 1
+            case .pending, nil: break
+            }
+        }
+    }
+
+    /// Changes per message bucket of the smallest span.
+    private(set) var messages: [MessageKey: Change] = [:]
+    /// Changes per recipient-domain bucket of the smallest span.
+    private(set) var domains: [DomainKey: Change] = [:]
+    private(set) var hosts: Set<String> = []
+    private var lastHost: String?
+
+    /// The smallest span of each table, in which changes are gathered.
+    static let messageSpan = RelayStore.messageSpans.last!
+    static let domainSpan = RelayStore.recipientDomainSpans.last!
+
+    /// Room for the buckets of about `messages` messages, so the dictionaries do not grow (and rehash) on the way.
+    init(messages count: Int = 0) {
+        messages.reserveCapacity(count)
+        domains.reserveCapacity(count * 2)
+    }
+
+    /// The start of the `span` that `time` falls in.
+    static func start(of time: Int64, span: Int64) -> Int64 {
+        time - ((time % span) + span) % span
+    }
+
+    mutating func saw(host: String) {
+        if host != lastHost {
+            hosts.insert(host)
+            lastHost = host
+        }
+    }
+
+    /// Adds (`sign` 1) or takes out (`sign` -1) one accepted message and its recipient domains.
+    mutating func apply(
+        sign: Int, host: String, sender: String, account: String?, clientIP: String?, receivedAt: Int64,
+        values: Values, domainCounts: [DomainCount]
+    ) {
+        let key = MessageKey(
+            start: Self.start(of: receivedAt, span: Self.messageSpan), host: host, sender: sender,
+            account: account ?? "", clientIP: clientIP ?? "")
+        let domainStart = Self.start(of: receivedAt, span: Self.domainSpan)
+        if sign > 0 {
+            messages[key, default: Change()].add(values, at: receivedAt)
+        } else {
+            messages[key, default: Change()].remove(values, at: receivedAt)
+        }
+        for d in domainCounts {
+            let v = Values(
+                recipients: d.recipients, delivered: d.delivered, deferred: d.deferred, bounced: d.bounced,
+                bytes: values.bytes)
+            let dk = DomainKey(start: domainStart, host: host, domain: d.domain)
+            if sign > 0 {
+                domains[dk, default: Change()].add(v, at: receivedAt)
+            } else {
+                domains[dk, default: Change()].remove(v, at: receivedAt)
+            }
+        }
+    }
+
+    /// Changes folded into the buckets of a larger span.
+    static func folded<Key: AggregateKey>(_ changes: [Key: Change], into span: Int64) -> [Key: Change] {
+        var out: [Key: Change] = [:]
+        out.reserveCapacity(changes.count)
+        for (k, c) in changes {
+            var larger = k
+            larger.start = start(of: k.start, span: span)
+            out[larger, default: Change()].merge(c)
+        }
+        return out
+    }
+
+    /// Recipients grouped by domain, as the `recipients` table will hold them: `domains[i]` is the domain of
+    /// `recipients[i]` and a repeated address keeps its last row (the table's key is (message, address)).
+    static func domainCounts(_ recipients: [RecipientRecord], domains: [String?]) -> [DomainCount] {
+        var out: [DomainCount] = []
+        var seen: Set<String>? = hasRepeatedAddress(recipients) ? [] : nil
+        for i in recipients.indices.reversed() {
+            if seen != nil {
+                if seen!.contains(recipients[i].address) { continue }
+                seen!.insert(recipients[i].address)
+            }
+            let domain = domains[i] ?? ""
+            let j: Int
+            if let k = out.firstIndex(where: { $0.domain == domain }) {
+                j = k
+            } else {
+                out.append(DomainCount(domain: domain))
+                j = out.count - 1
+            }
+            out[j].count(recipients[i].outcome)
+        }
+        return out
+    }
+
+    private static func hasRepeatedAddress(_ recipients: [RecipientRecord]) -> Bool {
+        let n = recipients.count
+        guard n > 1 else { return false }
+        if n <= 8 {
+            for i in 0..<(n - 1) {
+                for j in (i + 1)..<n where recipients[i].address == recipients[j].address { return true }
+            }
+            return false
+        }
+        return Set(recipients.lazy.map(\.address)).count < n
+    }
+}
+
+/// One aggregate table as the writer sees it.
+struct BucketTable {
+    var name: String
+    /// Key columns after `span` and `start`.
+    var keyColumns: [String]
+    /// Other columns written with a new bucket (a function of the key).
+    var valueColumns: [String]
+    /// The spans kept, largest first, each a multiple of the next.
+    var spans: [Int64]
+    /// The conditions, besides the time, on the messages `m` of a bucket, with `?3…` the key columns.
+    var rowsMatch: String
+
+    static let messages = BucketTable(
+        name: "message_buckets", keyColumns: ["host", "sender", "account", "client_ip"],
+        valueColumns: ["sender_domain"], spans: RelayStore.messageSpans,
+        rowsMatch: """
+            m.host = ?3 AND m.sender = ?4 AND coalesce(m.account, '') = ?5 AND coalesce(m.client_ip, '') = ?6
+                AND m.origin != 'generated'
+            """)
+
+    static let domains = BucketTable(
+        name: "recipient_domain_buckets", keyColumns: ["host", "domain"], valueColumns: [],
+        spans: RelayStore.recipientDomainSpans,
+        rowsMatch: """
+            m.host = ?3 AND m.origin != 'generated'
+                AND EXISTS (SELECT 1 FROM recipients r WHERE r.message = m.id AND coalesce(r.domain, '') = ?4)
+            """)
+
+    var smallestSpan: Int64 { spans.last! }
+
+    private var keyMatch: String {
+        (["span = ?1", "start = ?2"] + keyColumns.enumerated().map { "\($1) = ?\($0 + 3)" })
+            .joined(separator: " AND ")
+    }
+
+    var upsertSQL: String {
+        let columns = ["span", "start"] + keyColumns + valueColumns + Self.totals
+        let conflict = (["span", "start"] + keyColumns).joined(separator: ", ")
+        return """
+            INSERT INTO \(name) (\(columns.joined(separator: ", ")))
+            VALUES (\(columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ")))
+            ON CONFLICT (\(conflict)) DO UPDATE SET
+                messages = messages + excluded.messages, recipients = recipients + excluded.recipients,
+                delivered = delivered + excluded.delivered, deferred = deferred + excluded.deferred,
+                bounced = bounced + excluded.bounced, bytes = bytes + excluded.bytes,
+                first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+            """
+    }
+
+    var deleteSQL: String { "DELETE FROM \(name) WHERE \(keyMatch)" }
+
+    /// Sets a bucket's first and last time again. For the smallest span, from the rows: the bucket's messages are
+    /// walked from either end of its time (`messages_received_at`), which stops at once when, as usual, the message
+    /// taken out was a recent one. For a larger span, from its buckets of the next smaller span, looked up by key.
+    func recomputeSQL(span: Int64) -> String {
+        let edges: String
+        if let i = spans.firstIndex(of: span), i + 1 < spans.count {
+            let smaller = spans[i + 1]
+            let starts = (0..<(span / smaller)).map { "?2 + \($0 * smaller)" }.joined(separator: ", ")
+            let keys = keyColumns.enumerated().map { "\($1) = ?\($0 + 3)" }.joined(separator: " AND ")
+            edges = """
+                SELECT min(first_seen), max(last_seen) FROM \(name)
+                WHERE span = \(smaller) AND start IN (\(starts)) AND \(keys)
+                """
+        } else {
+            func edge(_ order: String) -> String {
+                """
+                SELECT m.received_at FROM messages m
+                WHERE m.received_at >= ?2 AND m.received_at < ?2 + \(span) AND \(rowsMatch)
+                ORDER BY m.received_at \(order) LIMIT 1
+                """
+            }
+            edges = "SELECT (\(edge("ASC"))), (\(edge("DESC")))"
+        }
+        return "UPDATE \(name) SET (first_seen, last_seen) = (\(edges)) WHERE \(keyMatch)"
+    }
+
+    static let totals = [
+        "messages", "recipients", "delivered", "deferred", "bounced", "bytes", "first_seen", "last_seen",
+    ]
+}
+
+extension BulkWriter {
+    /// Takes the stored message `rowID` (if any) out of the aggregates, before its row is rewritten or deleted.
+    func subtractStoredMessage(_ rowID: Int64, from deltas: inout AggregateDeltas) throws {
+        let message = try db.cachedStatement(
+            sql: """
+                SELECT host, sender, account, client_ip, origin = 'generated', received_at, coalesce(size, 0),
+                    recipients, delivered, deferred, bounced FROM messages WHERE id = ?
+                """
+        ).sqliteStatement
+        defer { sqlite3_reset(message) }
+        bind(message, 1, rowID)
+        guard try stepRow(message), sqlite3_column_int64(message, 4) == 0 else { return }
+        let recipients = try db.cachedStatement(
+            sql: "SELECT coalesce(domain, ''), outcome FROM recipients WHERE message = ?"
+        ).sqliteStatement
+        defer { sqlite3_reset(recipients) }
+        bind(recipients, 1, rowID)
+        var counts: [AggregateDeltas.DomainCount] = []
+        while try stepRow(recipients) {
+            let domain = Self.text(recipients, 0) ?? ""
+            let outcome = Self.text(recipients, 1).flatMap(RecipientOutcome.init(rawValue:))
+            if let i = counts.firstIndex(where: { $0.domain == domain }) {
+                counts[i].count(outcome)
+            } else {
+                var c = AggregateDeltas.DomainCount(domain: domain)
+                c.count(outcome)
+                counts.append(c)
+            }
+        }
+        deltas.apply(
+            sign: -1, host: Self.text(message, 0) ?? "", sender: Self.text(message, 1) ?? "",
+            account: Self.text(message, 2), clientIP: Self.text(message, 3),
+            receivedAt: sqlite3_column_int64(message, 5),
+            values: AggregateDeltas.Values(
+                recipients: sqlite3_column_int64(message, 7), delivered: sqlite3_column_int64(message, 8),
+                deferred: sqlite3_column_int64(message, 9), bounced: sqlite3_column_int64(message, 10),
+                bytes: sqlite3_column_int64(message, 6)),
+            domainCounts: counts)
+    }
+
+    /// Steps a query: true with a row, false at its end.
+    private func stepRow(_ st: OpaquePointer) throws -> Bool {
+        switch sqlite3_step(st) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let rc:
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    private static func text(_ st: OpaquePointer, _ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(st, column) else { return nil }
+        return String(
+            decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(st, column))), as: UTF8.self)
+    }
+
+    /// Writes the gathered changes, smallest spans first, then the larger buckets made of them: one upsert per
+    /// bucket; a bucket left with no message is deleted, and one that lost a row at its first or last time gets them
+    /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
+    func applyAggregates(_ deltas: AggregateDeltas) throws {
+        if !deltas.hosts.isEmpty {
+            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay_hosts (host) VALUES (?)")
+            for h in deltas.hosts { try run(s) { bind($0, 1, h) } }
+        }
+        var senderDomains: [String: String?] = [:]
+        let senderDomain = { (k: AggregateDeltas.MessageKey, st: OpaquePointer, i: Int32) in
+            let d: String?
+            if let known = senderDomains[k.sender] {
+                d = known
+            } else {
+                d = MessageRecord.domain(of: k.sender)
+                senderDomains[k.sender] = d
+            }
+            self.bind(st, i, d)
+        }
+        for span in BucketTable.messages.spans.reversed() {
+            let changes =
+                span == BucketTable.messages.smallestSpan
+                ? deltas.messages : AggregateDeltas.folded(deltas.messages, into: span)
+            try applyBuckets(changes, span: span, table: .messages, values: senderDomain)
+        }
+        for span in BucketTable.domains.spans.reversed() {
+            let changes =
+                span == BucketTable.domains.smallestSpan
+                ? deltas.domains : AggregateDeltas.folded(deltas.domains, into: span)
+            try applyBuckets(changes, span: span, table: .domains, values: { _, _, _ in })
+        }
+    }
+
+    private func applyBuckets<Key: AggregateKey>(
+        _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable,
+        values: (Key, OpaquePointer, Int32) -> Void
+    ) throws {
+        guard !changes.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: table.upsertSQL).sqliteStatement
+        let upsertReturning = try db.cachedStatement(
+            sql: table.upsertSQL + " RETURNING messages, first_seen, last_seen"
+        )
+        .sqliteStatement
+        let valuesAt = Int32(3 + table.keyColumns.count)
+        let totalsAt = valuesAt + Int32(table.valueColumns.count)
+        // Bound one by one through the C API, without closures or arrays: this loop runs for every bucket.
+        for (k, c) in changes {
+            let st = c.isPureAddition ? upsert : upsertReturning
+            bind(st, 1, span)
+            bind(st, 2, k.start)
+            k.bindColumns(self, st, from: 3)
+            values(k, st, valuesAt)
+            bind(st, totalsAt, c.messages)
+            bind(st, totalsAt + 1, c.recipients)
+            bind(st, totalsAt + 2, c.delivered)
+            bind(st, totalsAt + 3, c.deferred)
+            bind(st, totalsAt + 4, c.bounced)
+            bind(st, totalsAt + 5, c.bytes)
+            bind(st, totalsAt + 6, c.firstAdded)
+            bind(st, totalsAt + 7, c.lastAdded)
+            guard let (messages, first, last) = try step(st) else { continue }
+            if messages <= 0 {
+                try run(try db.cachedStatement(sql: table.deleteSQL)) { st in
+                    bind(st, 1, span)
+                    bind(st, 2, k.start)
+                    k.bindColumns(self, st, from: 3)
+                }
+            } else if c.lostAnEdge(first: first, last: last) {
+                try run(try db.cachedStatement(sql: table.recomputeSQL(span: span))) { st in
+                    bind(st, 1, span)
+                    bind(st, 2, k.start)
+                    k.bindColumns(self, st, from: 3)
+                }
+            }
+        }
+    }
+
+    /// Runs a bound statement to its end; the first row's three integers, if it returned one.
+    private func step(_ st: OpaquePointer) throws -> (Int64, Int64, Int64)? {
+        defer { sqlite3_reset(st) }
+        var rc = sqlite3_step(st)
+        var result: (Int64, Int64, Int64)?
+        if rc == SQLITE_ROW {
+            result = (sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2))
+            rc = sqlite3_step(st)
+        }
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return result
+    }
+}
