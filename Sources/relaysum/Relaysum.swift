@@ -6,7 +6,8 @@ struct Relaysum: ParsableCommand {
         commandName: "relaysum",
         abstract: "Answers who sent how much through an outgoing mail relay, from its Postfix or Exim logs.",
         discussion: """
-            relaysum streams relay logs into one SQLite file (ingest) and reports from it (summary).
+            relaysum streams relay logs into one SQLite file (ingest) and reports from it (summary, rejects, \
+            license, export).
 
             Exit status: 0 success, 1 failure (an unreadable file, a corrupt gzip member, a database error), \
             64 usage error.
