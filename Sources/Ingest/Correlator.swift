@@ -70,6 +70,9 @@ package protocol Correlator: AnyObject {
     /// Handles one line of this MTA. `envelope.message` is valid only during the call.
     func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict
 
+    /// Entries changed since the last flush: what the next flush would write.
+    var pendingCount: Int { get }
+
     /// Moves out everything to store at a commit point.
     func flush() -> CorrelatorOutput
 

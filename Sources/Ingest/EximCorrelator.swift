@@ -167,6 +167,8 @@ package final class EximCorrelator: Correlator {
         EximLineParser.isRejectLogHeader(line) ? .skipped : .unparsed(kind: "exim: no time stamp")
     }
 
+    package var pendingCount: Int { dirty.count }
+
     package func flush() -> CorrelatorOutput {
         for entry in dirty {
             entry.isDirty = false

@@ -19,8 +19,10 @@ package struct IngestOptions: Sendable {
     package var year: Int?
     /// The zone classic stamps and zone-less Exim stamps are read in.
     package var timeZone: TimeZone = .current
-    /// Lines per transaction.
+    /// Lines per transaction, at most.
     package var batchLines = 50_000
+    /// Changed messages per transaction, at most: bounds memory when lines are dense in messages (Exim).
+    package var batchMessages = 4_000
     package var maxLineLength = 64 * 1024
     /// Open entries with no line for this long (log time) are aged out of memory; their rows stay.
     package var openEntryLifetime: Int64 = 10 * 86_400
@@ -237,7 +239,10 @@ package final class Ingestor {
                 lastOffset = endOffset
                 lastLine = number
                 linesSinceCommit += 1
-                if linesSinceCommit >= options.batchLines {
+                if linesSinceCommit >= options.batchLines
+                    || (linesSinceCommit & 1023 == 0
+                        && postfix.pendingCount + exim.pendingCount >= options.batchMessages)
+                {
                     progress?.advanced(bytes: endOffset - startOffset)
                     try commitFile(atEnd: false)
                     linesSinceCommit = 0

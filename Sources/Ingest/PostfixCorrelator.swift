@@ -122,6 +122,8 @@ package final class PostfixCorrelator: Correlator {
         }
     }
 
+    package var pendingCount: Int { dirty.count }
+
     package func flush() -> CorrelatorOutput {
         for entry in dirty {
             entry.isDirty = false
