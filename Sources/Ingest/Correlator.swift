@@ -53,6 +53,19 @@ package struct CorrelatorOutput: Sendable {
 
     package init() {}
 
+    /// Settles an entry's saved state at a commit point: a closed entry's snapshot is deleted (if one was saved), an
+    /// open one's is saved anew. Returns whether a snapshot is saved afterwards.
+    mutating func settleOpenState(
+        _ key: OpenStateKey, closed: Bool, wasSaved: Bool, lastSeen: Int64, encode: () -> Data
+    ) -> Bool {
+        if closed {
+            if wasSaved { closedStates.append(key) }
+            return false
+        }
+        openStates.append(OpenState(id: key, body: encode(), lastSeen: lastSeen))
+        return true
+    }
+
     package var isEmpty: Bool {
         messages.isEmpty && deletedMessageRowIDs.isEmpty && rejects.isEmpty && authFailures.isEmpty
             && openStates.isEmpty && closedStates.isEmpty

@@ -176,14 +176,9 @@ package final class EximCorrelator: Correlator {
             output.messages.append(MessageWrite(record: entry.snapshot.record, replaces: entry.snapshot.emitted))
             entry.snapshot.emitted = true
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
-            if entry.closed {
-                if entry.saved { output.closedStates.append(key) }
-                entry.saved = false
-            } else {
-                output.openStates.append(
-                    OpenState(id: key, body: entry.snapshot.encoded, lastSeen: entry.snapshot.lastSeen))
-                entry.saved = true
-            }
+            entry.saved = output.settleOpenState(
+                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+            ) { entry.snapshot.encoded }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }

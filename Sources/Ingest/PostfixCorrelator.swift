@@ -133,14 +133,9 @@ package final class PostfixCorrelator: Correlator {
                 entry.snapshot.emitted = true
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
-            if entry.closed {
-                if entry.saved { output.closedStates.append(key) }
-                entry.saved = false
-            } else {
-                output.openStates.append(
-                    OpenState(id: key, body: entry.snapshot.encoded, lastSeen: entry.snapshot.lastSeen))
-                entry.saved = true
-            }
+            entry.saved = output.settleOpenState(
+                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+            ) { entry.snapshot.encoded }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
