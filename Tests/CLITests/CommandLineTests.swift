@@ -212,6 +212,31 @@ final class TempDir {
         #expect(r.stderr.contains("another relaysum ingest is running"))
     }
 
+    @Test func aTruncatedGzipFailsWithFileAndOffsetAndKeepsWhatCameBefore() throws {
+        let t = try TempDir()
+        let log = t.path("mail.log.2")
+        try FileManager.default.copyItem(atPath: CLI.fixture("sample/mail.log"), toPath: log)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-n", log]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let data = try Data(contentsOf: URL(fileURLWithPath: log + ".gz"))
+        let cut = data.count - 40
+        try data.prefix(cut).write(to: URL(fileURLWithPath: t.path("cut.gz")))
+        let db = t.path("r.sqlite")
+        let r = try CLI.run(["ingest", "--db", db, "--year", "2026", t.path("cut.gz")])
+        #expect(r.status == 1)
+        #expect(
+            r.stderr.contains("\(t.path("cut.gz")): truncated gzip member at compressed byte \(cut)"), "\(r.stderr)")
+        let s = try CLI.run(["summary", "--db", db, "--by", "account", "--format", "json"])
+        #expect(s.status == 0)
+        let rows = try JSONSerialization.jsonObject(with: Data(s.stdout.utf8)) as? [[String: Any]] ?? []
+        let messages = rows.compactMap { $0["messages"] as? Int }.reduce(0, +)
+        // The sample's live file holds a day of ~100 messages; the last few hundred bytes are lost with the cut.
+        #expect(messages > 80)
+    }
+
     @Test func helpDocumentsExitCodes() throws {
         let r = try CLI.run(["--help"])
         #expect(r.status == 0)
