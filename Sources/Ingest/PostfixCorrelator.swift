@@ -206,8 +206,15 @@ package final class PostfixCorrelator: Correlator {
             entry.snapshot.record = r
             touch(entry, at: time)
 
-        case .pickup(let qid, let uid, let sender):
+        case .pickup(let qid, let uid, let sender, let originalID):
             let key = Key(host: h, queueID: qid)
+            // `postsuper -r` re-queues a message under a new queue ID: the same message, continued.
+            if let originalID, let parent = open[Key(host: h, queueID: originalID)], parent !== open[key] {
+                open[Key(host: h, queueID: originalID)] = nil
+                parent.snapshot.openQueueIDs.removeAll { $0 == originalID }
+                link(copy: qid, host: host, to: parent, at: time)
+                return
+            }
             if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
                 close(existing, key: key, at: nil)
             }

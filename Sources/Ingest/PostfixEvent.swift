@@ -4,8 +4,8 @@ import Store
 package enum PostfixEvent: Sendable, Equatable {
     /// `smtpd: QID: client=name[ip]:port, sasl_method=PLAIN, sasl_username=alice, orig_queue_id=…`
     case client(queueID: String, client: PostfixClient)
-    /// `pickup: QID: uid=33 from=<www-data>`
-    case pickup(queueID: String, uid: String, sender: String)
+    /// `pickup: QID: uid=33 from=<www-data>`; `… orig_id=OLDQID` when `postsuper -r` re-queued OLDQID.
+    case pickup(queueID: String, uid: String, sender: String, originalQueueID: String?)
     /// `cleanup: QID: message-id=<…>`
     case messageID(queueID: String, messageID: String)
     /// `qmgr: QID: from=<s>, size=N, nrcpt=N (queue active)`

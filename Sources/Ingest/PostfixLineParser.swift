@@ -77,8 +77,14 @@ package enum PostfixLineParser {
                 return .unparsed("postfix/\(daemon.string): malformed pickup")
             }
             let uid = m.slice(4, sp).string
-            let sender = unbracket(m.dropFirst(sp + 6).trimmed).string
-            return .event(.pickup(queueID: queueID, uid: uid, sender: sender))
+            var rest = m.dropFirst(sp + 6).trimmed
+            var original: String? = nil
+            if let o = rest.lastIndex(of: " orig_id=") {
+                original = rest.dropFirst(o + 9).trimmed.string
+                rest = rest.prefix(o)
+            }
+            let sender = unbracket(rest).string
+            return .event(.pickup(queueID: queueID, uid: uid, sender: sender, originalQueueID: original))
         }
         if let r = reject(m, queueID: queueID) { return .event(.reject(r)) }
         if let idx = m.firstIndex(of: " notification: "), m.lastIndex(of: "notification: ") == idx + 1 {

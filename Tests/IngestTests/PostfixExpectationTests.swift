@@ -23,7 +23,7 @@ struct PostfixExpectationTests {
             x.fields = ["qid": q, "client_ip": c.ip]
             if let u = c.saslUsername { x.fields["sasl_username"] = u }
             if let m = c.saslMethod { x.fields["sasl_method"] = m }
-        case .pickup(let q, let uid, let sender): x.fields = ["qid": q, "uid": uid, "from": sender]
+        case .pickup(let q, let uid, let sender, _): x.fields = ["qid": q, "uid": uid, "from": sender]
         case .messageID(let q, let id): x.fields = ["qid": q, "message-id": id]
         case .queued(let q, let s, let size, let n):
             x.fields = ["qid": q, "from": s]
