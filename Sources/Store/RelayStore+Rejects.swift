@@ -18,16 +18,9 @@ package enum RejectSort: String, CaseIterable, Sendable {
     case clients
     case firstSeen = "first-seen"
     case lastSeen = "last-seen"
-
-    var orderSQL: String {
-        switch self {
-        case .key: return "key"
-        case .firstSeen: return "first_seen DESC, key"
-        case .lastSeen: return "last_seen DESC, key"
-        default: return "\(rawValue) DESC, key"
-        }
-    }
 }
+
+extension RejectSort: ReportSortColumn {}
 
 /// One row of `relaysum rejects`: `key,attempts,clients,senders,recipients,first_seen,last_seen`.
 package struct RejectRow: Sendable, Equatable {

@@ -21,16 +21,19 @@ package enum SummarySort: String, CaseIterable, Sendable {
     case bytes
     case firstSeen = "first-seen"
     case lastSeen = "last-seen"
+}
 
+/// A report's sort option, named as on the command line after its output column (`first-seen` → `first_seen`).
+protocol ReportSortColumn: RawRepresentable where RawValue == String {}
+
+extension ReportSortColumn {
+    /// `ORDER BY` terms: the key ascending; any other column largest (or latest) first, then by key.
     var orderSQL: String {
-        switch self {
-        case .key: return "key"
-        case .firstSeen: return "first_seen DESC, key"
-        case .lastSeen: return "last_seen DESC, key"
-        default: return "\(rawValue) DESC, key"
-        }
+        rawValue == "key" ? "key" : "\(rawValue.replacingOccurrences(of: "-", with: "_")) DESC, key"
     }
 }
+
+extension SummarySort: ReportSortColumn {}
 
 /// One row of a summary: SPEC columns `key,messages,recipients,delivered,deferred,bounced,bytes,first_seen,last_seen`.
 package struct SummaryRow: Sendable, Equatable, Codable {
