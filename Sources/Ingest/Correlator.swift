@@ -39,6 +39,12 @@ package final class RowIDAllocator {
     }
 }
 
+/// A correlator's saved form of an open message: its record, and whether its row has been written.
+protocol MessageSnapshot {
+    var record: MessageRecord { get set }
+    var emitted: Bool { get set }
+}
+
 /// Everything a correlator hands to the store at a commit point.
 package struct CorrelatorOutput: Sendable {
     package var messages: [MessageWrite] = []
@@ -52,6 +58,13 @@ package struct CorrelatorOutput: Sendable {
     package var closedStates: [OpenStateKey] = []
 
     package init() {}
+
+    /// Queues the message of `snapshot` to be written: a new row (with the next row id) or a rewrite of its row.
+    mutating func emit<S: MessageSnapshot>(_ snapshot: inout S, rowIDs: RowIDAllocator) {
+        if snapshot.record.rowID == nil { snapshot.record.rowID = rowIDs.allocate() }
+        messages.append(MessageWrite(record: snapshot.record, replaces: snapshot.emitted))
+        snapshot.emitted = true
+    }
 
     /// Settles an entry's saved state at a commit point: a closed entry's snapshot is deleted (if one was saved), an
     /// open one's is saved anew. Returns whether a snapshot is saved afterwards.

@@ -35,7 +35,7 @@ package final class EximCorrelator: Correlator {
     }
 
     /// The saved form of an open message (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot {
+    private struct Snapshot: MessageSnapshot {
         var record: MessageRecord
         var emitted: Bool
         var lastSeen: Int64
@@ -172,9 +172,7 @@ package final class EximCorrelator: Correlator {
     package func flush() -> CorrelatorOutput {
         for entry in dirty {
             entry.isDirty = false
-            if entry.snapshot.record.rowID == nil { entry.snapshot.record.rowID = rowIDs.allocate() }
-            output.messages.append(MessageWrite(record: entry.snapshot.record, replaces: entry.snapshot.emitted))
-            entry.snapshot.emitted = true
+            output.emit(&entry.snapshot, rowIDs: rowIDs)
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen

@@ -33,7 +33,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The saved form of an entry (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot {
+    private struct Snapshot: MessageSnapshot {
         var record: MessageRecord
         /// The original queue ID first, then those of re-injected copies.
         var queueIDs: [String]
@@ -130,9 +130,7 @@ package final class PostfixCorrelator: Correlator {
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
             // first line read) is not a message of the period: like Exim's, it is not stored.
             if entry.snapshot.accepted && entry.snapshot.record.origin != .unknown {
-                if entry.snapshot.record.rowID == nil { entry.snapshot.record.rowID = rowIDs.allocate() }
-                output.messages.append(MessageWrite(record: entry.snapshot.record, replaces: entry.snapshot.emitted))
-                entry.snapshot.emitted = true
+                output.emit(&entry.snapshot, rowIDs: rowIDs)
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
             entry.saved = output.settleOpenState(
@@ -168,9 +166,6 @@ package final class PostfixCorrelator: Correlator {
         recentlyClosed = recentlyClosed.filter { $0.value.snapshot.lastSeen >= cutoff }
         return dropped
     }
-
-    /// Open entries held in memory (for reports and tests).
-    package var openEntryCount: Int { Set(open.values.map(ObjectIdentifier.init)).count }
 
     // MARK: events
 

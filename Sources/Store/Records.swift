@@ -121,10 +121,6 @@ package struct MessageRecord: Codable, Sendable, Equatable {
     /// Recipients counted for this message: the distinct recipients seen, or the announced number if larger.
     package var recipientCount: Int { max(recipients.count, announcedRecipients ?? 0) }
 
-    package func count(of outcome: RecipientOutcome) -> Int {
-        recipients.reduce(0) { $0 + ($1.outcome == outcome ? 1 : 0) }
-    }
-
     /// The lower-cased part after the last `@`, or nil. Works on UTF-8 bytes: it runs for every stored address.
     package static func domain(of address: String) -> String? {
         var address = address
