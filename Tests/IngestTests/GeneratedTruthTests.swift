@@ -79,15 +79,20 @@ import Testing
             ["--mta", "postfix", "--messages", "2500", "--days", "4", "--rotate", "3", "--seed", "11"]
                 + variant.arguments)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let names = ["mail.log.1", "mail.log", "mail.log.3.gz", "mail.log.2.gz"]
+        try Self.expectRotatedSetMatchesTruth(dir, ["mail.log.1", "mail.log", "mail.log.3.gz", "mail.log.2.gz"])
+    }
+
+    /// Ingests `names` (in that order) and then again: both times the relay's records, and nothing added the second.
+    @discardableResult
+    static func expectRotatedSetMatchesTruth(_ dir: URL, _ names: [String]) throws -> IngestReport {
         let db = dir.appendingPathComponent("r.sqlite").path
-        let report = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
+        let report = try ingest(names.map { dir.appendingPathComponent($0) }, into: db)
         #expect(report.stats.unparsed == 0)
-        try Self.expectTruth(db, dir)
-        // A second ingest adds nothing.
-        let again = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
+        try expectTruth(db, dir)
+        let again = try ingest(names.map { dir.appendingPathComponent($0) }, into: db)
         #expect(again.stats.lines == 0)
-        try Self.expectTruth(db, dir)
+        try expectTruth(db, dir)
+        return report
     }
 
     @Test(
@@ -101,15 +106,9 @@ import Testing
             ["--mta", "exim", "--messages", "2500", "--days", "4", "--rotate", "3", "--seed", "23"]
                 + variant.arguments)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let names = ["mainlog.2.gz", "mainlog", "mainlog.3.gz", "mainlog.1"]
-        let db = dir.appendingPathComponent("r.sqlite").path
-        let report = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
-        #expect(report.stats.unparsed == 0)
+        let report = try Self.expectRotatedSetMatchesTruth(
+            dir, ["mainlog.2.gz", "mainlog", "mainlog.3.gz", "mainlog.1"])
         #expect(report.files.allSatisfy { $0.mta == .exim })
-        try Self.expectTruth(db, dir)
-        let again = try Self.ingest(names.map { dir.appendingPathComponent($0) }, into: db)
-        #expect(again.stats.lines == 0)
-        try Self.expectTruth(db, dir)
     }
 
     /// One traffic, two MTAs: the Postfix and the Exim rendering give the same per-sender numbers.
