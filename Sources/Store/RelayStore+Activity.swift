@@ -282,21 +282,20 @@ extension RelayStore {
         }
     }
 
-    /// The first hour each of these accounts sent anything (nil when never).
-    package func firstActiveHours() throws -> [String: Int64] {
+    /// Every sender address of every account, with the hour of its first use.
+    package func senderFirstHours() throws -> [String: [String: Int64]] {
         try read { db in
-            var result: [String: Int64] = [:]
+            var result: [String: [String: Int64]] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT account, min(first_hour) FROM account_keys WHERE kind = 'n' GROUP BY account")
-            while let r = try rows.next() { result[r[0]] = r[1] }
-            let senders = try Row.fetchCursor(
-                db, sql: "SELECT account, min(first_hour) FROM account_keys WHERE kind = 's' GROUP BY account")
-            while let r = try senders.next() {
-                let h: Int64 = r[1]
-                result[r[0]] = min(result[r[0]] ?? h, h)
-            }
+                db, sql: "SELECT account, key, first_hour FROM account_keys WHERE kind = 's'")
+            while let r = try rows.next() { result[r[0], default: [:]][r[1]] = r[2] }
             return result
         }
+    }
+
+    /// The newest hour with account activity.
+    package func newestActivityHour() throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(hour) FROM account_hours") }
     }
 
     /// Failed logins per login, client address and hour, with `from <= at < to`.
