@@ -32,12 +32,14 @@ let package = Package(
             // The hot loop is single-owner code; dynamic exclusivity checks cost ~3 % of an ingest.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        .target(name: "Reports", dependencies: ["Store"]),
+        // Settings read from the configuration file (thresholds, abuse addresses, report identity, retention).
+        .target(name: "Config"),
+        .target(name: "Reports", dependencies: ["Store", "Config"]),
         .target(name: "ARF", dependencies: []),
         .executableTarget(
             name: "relaysum",
             dependencies: [
-                "Ingest", "Store", "Reports", "ARF",
+                "Ingest", "Store", "Reports", "ARF", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
