@@ -128,6 +128,63 @@ def score(labels, findings):
             "review_findings": sum(1 for f in findings if f["verdict"] == "review")}
 
 
+def online_delays(relaysum, db, eval_start, sc):
+    """For each detected compromise, the first whole hour H at which `anomalies --until H` (as an hourly run would
+    at H) already has a compromised finding for it: sets "online" = H - start. Runs on a copy of the database, so
+    the findings these runs store do not touch the main run's."""
+    probe = db + ".probe"
+    shutil.copyfile(db, probe)
+    try:
+        for res in sc["incidents"]:
+            lab = res["label"]
+            if lab["class"] != "compromise" or not res["compromised"]:
+                continue
+            h0 = lab["start"] - lab["start"] % 3600 + 3600
+            last = (lab["end"] + GRACE - (lab["end"] + GRACE) % 3600 + 3600 - h0) // 3600
+
+            def hit(k):
+                out = run([relaysum, "anomalies", "--db", probe, "--timezone", "UTC", "--since", iso(eval_start),
+                           "--until", iso(h0 + k * 3600), "--account", lab["account"], "--format", "csv"])
+                return any(f["verdict"] == "compromised" and overlaps(f, lab) for f in parse_findings(out))
+
+            # Exponential probing, then bisection (detection is taken as monotone in H).
+            lo, k = -1, 0
+            while k < last and not hit(k):
+                lo, k = k, min(last, 2 * k + 1)
+            if k >= last and not hit(last):
+                continue
+            hi = k
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if hit(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            res["online"] = h0 + hi * 3600 - lab["start"]
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(probe + suffix):
+                os.remove(probe + suffix)
+
+
+def incident_facts(relaysum, db, lab, inc):
+    """What relaysum stored for a missed incident: its messages' recipients, failures and client networks."""
+    out = run([relaysum, "export", "messages", "--db", db, "--timezone", "UTC", "--since", iso(lab["start"]),
+               "--until", iso(lab["end"] + 60), "--format", "csv"])
+    ms = [m for m in csv_rows(out) if m["account"] == lab["account"]]
+    rc = sum(int(m["recipients"]) for m in ms)
+    fail = sum(int(m["bounced"]) + int(m["deferred"]) for m in ms)
+    hours = max(1.0, (lab["end"] - lab["start"]) / 3600)
+    extra = []
+    if "rate_per_hour" in inc:
+        extra.append(f"drip planned at {inc['rate_per_hour']}/h")
+    if "normal_rcpts_per_day" in inc:
+        extra.append(f"its normal volume {inc['normal_rcpts_per_day']} recipients/day")
+    return (f"stored: {len(ms)} messages, {rc} recipients ({rc / hours:.0f}/h over {hours:.0f} h), "
+            f"{fail / max(1, rc):.0%} bounced or deferred, {len({net(m['client_ip']) for m in ms})} client network(s)"
+            + ("; " + ", ".join(extra) if extra else ""))
+
+
 def fmt_dur(s):
     if s is None:
         return "–"
@@ -136,13 +193,22 @@ def fmt_dur(s):
     return f"{sign}{s // 3600}:{s % 3600 // 60:02d}"
 
 
+def med(xs):
+    return fmt_dur(statistics.median(xs)) if xs else "–"
+
+
+def mx(xs):
+    return fmt_dur(max(xs)) if xs else "–"
+
+
 def table(results, mtas):
     """The Markdown table over all runs, per MTA and kind."""
     lines = []
     hdr = ("| MTA | kind | class | n | detected (compromised) | recall | review only | missed | median delay | "
-           "max delay | median \\|start error\\| | benign judged compromised | benign with review |")
+           "max delay | median online delay | max online delay | median \\|start error\\| | max \\|start error\\| | "
+           "benign judged compromised | benign with review |")
     lines.append(hdr)
-    lines.append("|" + "---|" * 13)
+    lines.append("|" + "---|" * 16)
     overall = {}
     for mta in mtas:
         runs = [r for r in results if r["mta"] == mta]
@@ -157,15 +223,15 @@ def table(results, mtas):
                 rev = [i for i in ks if not i["compromised"] and i["review"]]
                 delays = [i["delay"] for i in det]
                 errs = [abs(i["start_error"]) for i in det]
+                onl = [i["online"] for i in det if "online" in i]
                 lines.append(
                     f"| {mta} | {kind} | compromise | {n} | {len(det)} | {len(det) / n:.2f} | {len(rev)} | "
-                    f"{n - len(det) - len(rev)} | {fmt_dur(statistics.median(delays)) if delays else '–'} | "
-                    f"{fmt_dur(max(delays)) if delays else '–'} | "
-                    f"{fmt_dur(statistics.median(errs)) if errs else '–'} |  |  |")
+                    f"{n - len(det) - len(rev)} | {med(delays)} | {mx(delays)} | {med(onl)} | {mx(onl)} | "
+                    f"{med(errs)} | {mx(errs)} |  |  |")
             else:
                 bad = [i for i in ks if i["compromised"]]
                 rev = [i for i in ks if i["review"]]
-                lines.append(f"| {mta} | {kind} | benign | {n} |  |  |  |  |  |  |  | {len(bad)} | {len(rev)} |")
+                lines.append(f"| {mta} | {kind} | benign | {n} |" + "  |" * 10 + f" {len(bad)} | {len(rev)} |")
         comp = [i for i in incs if i["label"]["class"] == "compromise"]
         det = sum(1 for i in comp if i["compromised"])
         tp = sum(r["score"]["tp_findings"] for r in runs)
@@ -183,6 +249,10 @@ def table(results, mtas):
         prec = "–" if o["findings"] == 0 else f"{o['precision']:.3f} ({o['tp']} / {o['findings']})"
         lines.append(f"| {mta} | {o['recall']:.3f} ({o['detected']} / {o['n']}) | {prec} | "
                      f"{o['fp_benign']} / {o['fp_unlabelled']} | {o['review']} |")
+    lines.append("")
+    for mta, o in overall.items():
+        ok = o["recall"] >= 0.95 and o["findings"] > 0 and o["precision"] >= 0.9
+        lines.append(f"Issue 5's target for {mta}, recall ≥ 0.95 with precision ≥ 0.9: {'met' if ok else 'NOT met'}.  ")
     return "\n".join(lines), overall
 
 
@@ -197,7 +267,7 @@ def details(results):
             if lab["class"] == "compromise" and not i["compromised"]:
                 near = i["review"][:2]
                 what = "; ".join(f"review {iso(f['ws'])}–{iso(f['we'])} ({f['reasons']})" for f in near) or "no finding"
-                out.append(f"- MISSED {tag}: {what}")
+                out.append(f"- MISSED {tag}: {i.get('facts', '')}. Findings: {what}")
         for x in r["score"]["fp"]:
             f = x["finding"]
             cause = x["cause"]
@@ -379,6 +449,7 @@ def main(argv=None):
     p.add_argument("--work", help="keep scenarios and databases here (default: a temporary directory, removed)")
     p.add_argument("--check-generator", action="store_true",
                    help="check the scenarios through ingest, summary and export instead of running anomalies")
+    p.add_argument("--no-online", action="store_true", help="skip the hour-by-hour runs that measure online delay")
     p.add_argument("--no-write", action="store_true", help="print the table; leave DETECTION.md alone")
     p.add_argument("--md", default=os.path.join(ROOT, "DETECTION.md"))
     a = p.parse_args(argv)
@@ -421,8 +492,18 @@ def main(argv=None):
                            "--until", meta["eval_end"], "--format", "csv"])
                 t_an = time.time() - t2
                 findings = parse_findings(out)
-                results.append({"seed": seed, "mta": mta, "score": score(labels, findings), "findings": findings})
-                print(f"seed {seed} {mta}: generated {t_gen:.1f} s, ingest {t_ing:.1f} s, anomalies {t_an:.1f} s; "
+                sc = score(labels, findings)
+                t3 = time.time()
+                if not a.no_online:
+                    online_delays(relaysum, db, ts(meta["eval_start"]), sc)
+                t_on = time.time() - t3
+                incs = {x["id"]: x for x in meta["incidents"]}
+                for res in sc["incidents"]:
+                    lab = res["label"]
+                    if lab["class"] == "compromise" and not res["compromised"]:
+                        res["facts"] = incident_facts(relaysum, db, lab, incs[lab["id"]])
+                results.append({"seed": seed, "mta": mta, "score": sc, "findings": findings})
+                print(f"seed {seed} {mta}: generated {t_gen:.1f} s, ingest {t_ing:.1f} s, anomalies {t_an:.1f} s, online probes {t_on:.1f} s; "
                       f"{len(findings)} findings", file=sys.stderr)
     finally:
         if not a.work:
@@ -440,9 +521,10 @@ def main(argv=None):
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = f"""## Results
 
-Measured {now} by `{cmd}` (commit {commit} plus whatever the working tree had), with the default thresholds:
-{a.seeds} seeds × {len(mtas)} MTA(s), each {a.accounts} accounts over {a.days} days, the last {a.eval_days} days
-scored; {elapsed:.0f} s in all.
+Measured {now} by `{cmd}` (commit {commit} plus whatever the working tree had), with the default
+thresholds: {a.seeds} seeds × {len(mtas)} MTA(s), each {a.accounts} accounts over {a.days} days, the last
+{a.eval_days} days scored; {elapsed:.0f} s in all (load average at the end {os.getloadavg()[0]:.1f}). With 9
+incidents of a kind per MTA, one incident moves a recall by 0.11: read the per-kind rows as rough.
 
 {tab}
 
@@ -456,17 +538,27 @@ scored; {elapsed:.0f} s in all.
   normal history, then {a.eval_days} days with injected incidents, rendered once as a Postfix `mail.log` and once as
   an Exim `mainlog`. Each log is ingested into a fresh database and `relaysum anomalies --since <evaluation start>
   --until <evaluation end> --format csv` is run with no configuration file (default thresholds).
+- The kinds (what each incident does, with its sizes) are described in `Benchmarks/README.md`; `fast_burst`,
+  `slow_drip`, `ip_relay_new_sender` and `brute_force_login` are compromises, the rest benign (must not come out
+  `compromised`). `incidents.json` beside each scenario's `labels.csv` has the attack addresses, senders and rates.
 - **n**: labelled incidents of the kind (`labels.csv`: `id,kind,class,account,start,end`; start and end are the
   first and last message of the incident; the outage's account is `*`).
 - **detected (compromised)**: compromises with a `compromised` finding of the same account whose window
   [window_start, window_end) meets [start, end + 1 h]. **recall** = detected / n. **review only**: not detected,
   but a `review` finding met it. **missed**: neither.
 - **delay**: window_end of the earliest such finding − the incident's start (h:mm); how long after the first spam
-  message the finding's window closes (the earliest an hourly run could report it). **\\|start error\\|**:
-  \\|window_start − start\\| of that finding.
+  message the finding's window closes. A window grows over every flagged hour of the incident, so for long
+  incidents this is about the incident's length, not how soon it was seen.
+- **online delay**: how soon an hourly run would have said `compromised`: the first whole hour H (after the
+  incident's first message) for which `relaysum anomalies --since <evaluation start> --until H --account A` already
+  has a compromised finding meeting the incident, minus the start (found by probing a copy of the database). It
+  sees each recipient's final outcome, as a run at H would not quite (a bounce after H counts).
+- **\\|start error\\|**: \\|window_start − start\\| of the earliest matching finding (windows are whole hours, so
+  under 1:00 when the window starts in the hour of the first spam message).
 - **benign judged compromised**: benign incidents with a `compromised` finding meeting them (for an outage: any
   compromised finding of an account without a labelled incident within its window + 4 h). **benign with review**:
-  benign incidents with a `review` finding meeting them.
+  benign incidents with a `review` finding meeting them (for an outage: a review finding, within its window + 4 h,
+  of an account without a labelled incident then).
 - **precision** = compromised findings that meet a labelled compromise of the same account / all compromised
   findings. A compromised finding on a benign incident or on an account with no label is a false positive.
 - **review findings**: all `review` findings in the evaluation period (informational).

@@ -5,8 +5,8 @@ One seeded traffic model (accounts with their own volumes, hours, client network
 rendered as a Postfix ``mail.log`` and an Exim ``mainlog`` through genlog.py's renderers, so both logs carry the
 same traffic. The first ``--days - --eval-days`` days are normal history; in the evaluation period the model
 injects compromises (``fast_burst``, ``slow_drip``, ``ip_relay_new_sender``, ``brute_force_login``) and benign
-bursts (``newsletter``, ``large_cc``, ``outage``, ``traveller``, ``new_account``) and writes them to
-``labels.csv``. Python 3.11 standard library only; the same arguments always give byte-identical output.
+bursts (``newsletter``, ``weekly_newsletter``, ``large_cc``, ``outage``, ``traveller``, ``new_account``) and writes
+them to ``labels.csv``. Python 3.11 standard library only; the same arguments always give byte-identical output.
 
     python3 Benchmarks/scenarios.py --seed 1 --out /tmp/scen1          # DIR/postfix/mail.log, DIR/exim/mainlog
 """
@@ -193,7 +193,7 @@ class Scenario(G.Model):
         acc.p_defer = r.uniform(0.02, 0.07)
         acc.tls = None if r.random() < 0.15 else r.randrange(len(G.TLS_IN))
         nb = int(min(600, 8 + acc.rpd * r.uniform(1.5, 5)))
-        acc.book = [self._address() for _ in range(nb)]
+        acc.book = list({e[2]: e for e in (self._address() for _ in range(nb))}.values())  # distinct addresses
         if r.random() < 0.06:
             n = int(min(800, 20 + acc.rpd * r.uniform(3, 8)))
             acc.weekly = (r.randrange(5), r.randint(8, 16), n, self._bulk_info(acc, n, acc.p_bounce / 2))
