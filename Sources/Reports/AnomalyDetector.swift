@@ -57,12 +57,15 @@ package struct AnomalyInput: Sendable {
     package var authFailures: [AuthFailureHour]
     /// Windows already judged before, left out of the baselines.
     package var flagged: [String: [ClosedRange<Int64>]]
+    /// The oldest hour of data: a baseline starts no earlier (hours before it are unknown, not quiet).
+    package var dataStart: Int64
 
     package init(
         since: Int64, until: Int64, hours: [AccountHour], relayHours: [AccountHour], keys: [AccountHourKey],
         senderFirstHours: [String: [String: Int64]], authFailures: [AuthFailureHour],
-        flagged: [String: [ClosedRange<Int64>]]
+        flagged: [String: [ClosedRange<Int64>]], dataStart: Int64 = .min
     ) {
+        self.dataStart = dataStart
         self.since = since
         self.until = until
         self.hours = hours
@@ -113,6 +116,10 @@ package struct AnomalyDetector {
     /// One hour's evidence for one account.
     struct HourEvidence {
         var hour: AccountHour
+        /// The account's baseline on this hour's day, and what it is judged against (the relay's typical account
+        /// when it is new).
+        var base: Baseline
+        var ref: Baseline
         var signals: Set<AnomalyFinding.Signal> = []
         var adjustedFailed: Double = 0
         var newNetworks: [(String, Int64)] = []
@@ -122,98 +129,129 @@ package struct AnomalyDetector {
 
     package func detect(_ input: AnomalyInput) -> [AnomalyFinding] {
         let t = thresholds
-        let baselineStart = input.since - Int64(t.baselineDays) * 24 * Self.hour
+        let day = 24 * Self.hour
+        let baselineLength = Int64(t.baselineDays) * day
         var relay: [Int64: RelayHour] = [:]
         for h in input.relayHours {
             relay[h.hour, default: RelayHour()].recipients += h.recipients
             relay[h.hour, default: RelayHour()].failed += h.failed
         }
-        let byAccount = Dictionary(grouping: input.hours, by: \.account)
+        let byAccount = Dictionary(grouping: input.hours, by: \.account).mapValues { $0.sorted { $0.hour < $1.hour } }
         let keysByAccount = Dictionary(grouping: input.keys, by: \.account)
-        var baselines: [String: Baseline] = [:]
-        for (account, hours) in byAccount {
-            baselines[account] = baseline(
-                hours.filter { $0.hour >= baselineStart && $0.hour < input.since }, from: baselineStart,
-                to: input.since, excluding: input.flagged[account] ?? [])
-        }
-        // A new account is judged against the relay's typical account: the median of established accounts' busy
-        // hours.
-        let established = baselines.values.filter { !$0.isNew }
-        let relayTypical = Baseline(
-            activeHours: t.historyMinimumHours,
-            recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
-            domainsQuantile: Self.median(established.map(\.domainsQuantile)),
-            maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
-            failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
-        // Failed logins by login and by client address (logins not logged).
+            .mapValues { Dictionary(grouping: $0, by: \.hour) }
+        let senderDomains = input.senderFirstHours.mapValues(senderDomainFirstHours)
         var failuresByLogin: [String: [AuthFailureHour]] = [:]
-        for f in input.authFailures {
-            failuresByLogin[f.login ?? "", default: []].append(f)
-        }
+        for f in input.authFailures { failuresByLogin[f.login ?? "", default: []].append(f) }
+        // Hours flagged earlier (stored findings) and in this run leave the baselines of later days.
+        var excluded = input.flagged
+        var evidence: [String: [HourEvidence]] = [:]
 
+        // Each day of the period is judged against the days before it.
+        var dayStart = input.since / day * day
+        while dayStart < input.until {
+            let from = max(dayStart, input.since)
+            let to = min(dayStart + day, input.until)
+            let activeToday = byAccount.compactMap { account, hours -> (String, ArraySlice<AccountHour>)? in
+                let today = Self.slice(hours, from: from, to: to).filter { $0.messages > 0 }
+                return today.isEmpty ? nil : (account, ArraySlice(today))
+            }
+            var baselines: [String: Baseline] = [:]
+            let baselineFrom = max(dayStart - baselineLength, min(input.dataStart, dayStart))
+            for (account, _) in activeToday {
+                baselines[account] = baseline(
+                    Self.slice(byAccount[account]!, from: baselineFrom, to: dayStart),
+                    from: baselineFrom, to: dayStart, excluding: excluded[account] ?? [])
+            }
+            // A new account is judged against the relay's typical account: the median of established accounts'
+            // busy hours.
+            let established = baselines.values.filter { !$0.isNew }
+            let relayTypical = Baseline(
+                activeHours: t.historyMinimumHours,
+                recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
+                domainsQuantile: Self.median(established.map(\.domainsQuantile)),
+                maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
+                failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
+            for (account, today) in activeToday {
+                let base = baselines[account]!
+                for h in today {
+                    let e = judgeHour(
+                        h, base: base, ref: base.isNew ? relayTypical : base, relay: relay[h.hour] ?? RelayHour(),
+                        keys: keysByAccount[account]?[h.hour] ?? [], senderDomains: senderDomains[account] ?? [:],
+                        failures: failuresByLogin, baselineStart: dayStart - baselineLength)
+                    if !e.signals.isEmpty {
+                        evidence[account, default: []].append(e)
+                        excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1))
+                    }
+                }
+            }
+            dayStart += day
+        }
         var findings: [AnomalyFinding] = []
-        for account in byAccount.keys.sorted() {
-            let base = baselines[account]!
-            let ref = base.isNew ? relayTypical : base
-            let period = byAccount[account]!.filter {
-                $0.hour >= input.since && $0.hour < input.until && $0.messages > 0
-            }
-            if period.isEmpty { continue }
-            let keys = Dictionary(grouping: keysByAccount[account] ?? [], by: \.hour)
-            let knownSenderDomains = senderDomainFirstHours(input.senderFirstHours[account] ?? [:])
-            var evidence: [HourEvidence] = []
-            for h in period {
-                var e = HourEvidence(hour: h)
-                let r = relay[h.hour] ?? RelayHour()
-                // The relay's failure share in this hour without this account: a delivery outage is everyone's.
-                let othersRecipients = r.recipients - h.recipients
-                let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
-                e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
-                if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
-                if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) {
-                    e.signals.insert(.failures)
-                }
-                if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
-                    e.signals.insert(.spread)
-                }
-                if !base.isNew {
-                    for k in keys[h.hour] ?? []
-                    where k.kind == .network && k.firstHour > h.hour - Self.newForHours * Self.hour
-                        && k.firstHour >= baselineStart
-                    {
-                        e.newNetworks.append((k.key, k.recipients))
-                    }
-                    if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
-                    if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
-                    for k in keys[h.hour] ?? [] where k.kind == .sender {
-                        guard let d = Self.domain(of: k.key), let first = knownSenderDomains[d] else { continue }
-                        if first > h.hour - Self.newForHours * Self.hour && first >= baselineStart
-                            && !e.newSenderDomains.contains(d)
-                        {
-                            e.newSenderDomains.append(d)
-                        }
-                    }
-                    if !e.newSenderDomains.isEmpty { e.signals.insert(.newSender) }
-                }
-                if account.hasPrefix("sasl:"), !e.newNetworks.isEmpty {
-                    let login = String(account.dropFirst(5))
-                    let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
-                    var count: Int64 = 0
-                    var worst: (Int64, String) = (0, "")
-                    for f in failuresByLogin[login] ?? [] where f.hour >= lookbackStart && f.hour <= h.hour {
-                        count += f.failures
-                        if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
-                    }
-                    if count >= t.authFailureMinimum {
-                        e.bruteForce = (count, worst.1)
-                        e.signals.insert(.bruteForce)
-                    }
-                }
-                if !e.signals.isEmpty { evidence.append(e) }
-            }
-            findings += windows(evidence).map { judge(account: account, $0, base: base, ref: ref) }
+        for (account, hours) in evidence {
+            findings += windows(hours).map { judge(account: account, $0) }
         }
         return findings.sorted { ($0.windowStart, $0.account) < ($1.windowStart, $1.account) }
+    }
+
+    /// The hours of a sorted list with `from <= hour < to`.
+    static func slice(_ hours: [AccountHour], from: Int64, to: Int64) -> [AccountHour] {
+        var lo = 0
+        var hi = hours.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if hours[mid].hour < from { lo = mid + 1 } else { hi = mid }
+        }
+        var end = lo
+        while end < hours.count && hours[end].hour < to { end += 1 }
+        return Array(hours[lo..<end])
+    }
+
+    /// The signals of one account's hour.
+    func judgeHour(
+        _ h: AccountHour, base: Baseline, ref: Baseline, relay r: RelayHour, keys: [AccountHourKey],
+        senderDomains: [String: Int64], failures: [String: [AuthFailureHour]], baselineStart: Int64
+    ) -> HourEvidence {
+        let t = thresholds
+        var e = HourEvidence(hour: h, base: base, ref: ref)
+        // The relay's failure share in this hour without this account: a delivery outage is everyone's.
+        let othersRecipients = r.recipients - h.recipients
+        let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
+        e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
+        if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
+        if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) { e.signals.insert(.failures) }
+        if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
+            e.signals.insert(.spread)
+        }
+        let recent = h.hour - Self.newForHours * Self.hour
+        if !base.isNew {
+            for k in keys where k.kind == .network && k.firstHour > recent && k.firstHour >= baselineStart {
+                e.newNetworks.append((k.key, k.recipients))
+            }
+            if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
+            if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
+            for k in keys where k.kind == .sender {
+                guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
+                if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
+                    e.newSenderDomains.append(d)
+                }
+            }
+            if !e.newSenderDomains.isEmpty { e.signals.insert(.newSender) }
+        }
+        if h.account.hasPrefix("sasl:"), !e.newNetworks.isEmpty {
+            let login = String(h.account.dropFirst(5))
+            let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
+            var count: Int64 = 0
+            var worst: (Int64, String) = (0, "")
+            for f in failures[login] ?? [] where f.hour >= lookbackStart && f.hour <= h.hour {
+                count += f.failures
+                if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
+            }
+            if count >= t.authFailureMinimum {
+                e.bruteForce = (count, worst.1)
+                e.signals.insert(.bruteForce)
+            }
+        }
+        return e
     }
 
     // MARK: signals
@@ -291,8 +329,10 @@ package struct AnomalyDetector {
         return result
     }
 
-    func judge(account: String, _ window: [HourEvidence], base: Baseline, ref: Baseline) -> AnomalyFinding {
+    func judge(account: String, _ window: [HourEvidence]) -> AnomalyFinding {
         let t = thresholds
+        let base = window[0].base
+        let ref = window[0].ref
         var signals = window.reduce(into: Set<AnomalyFinding.Signal>()) { $0.formUnion($1.signals) }
         let messages = window.reduce(Int64(0)) { $0 + $1.hour.messages }
         let recipients = window.reduce(Int64(0)) { $0 + $1.hour.recipients }

@@ -15,6 +15,7 @@ import GRDB
 ///   between the two only delays the rebuild.
 /// - `anomaly_findings`: the windows `anomalies` judged, so later runs leave them out of baselines and
 ///   `arf build` can report them.
+/// - `anomaly_runs`: the periods judged, so the next run without bounds goes on from the last.
 ///
 /// A client network is the address's /24 (IPv4) or /48 (IPv6) (`RelayStore.network(of:)`).
 extension RelayStore {
@@ -74,6 +75,12 @@ extension RelayStore {
                         UNIQUE (account, window_start)
                     );
                     CREATE INDEX anomaly_findings_end ON anomaly_findings(window_end);
+                    CREATE TABLE anomaly_runs (
+                        id INTEGER PRIMARY KEY,
+                        since INTEGER NOT NULL,
+                        until INTEGER NOT NULL,
+                        at INTEGER NOT NULL
+                    );
                     INSERT INTO activity_dirty_hours SELECT DISTINCT received_at / 3600 * 3600 FROM messages;
                     """)
         }
@@ -301,9 +308,39 @@ extension RelayStore {
         }
     }
 
-    /// The newest hour with account activity.
-    package func newestActivityHour() throws -> Int64? {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT max(hour) FROM account_hours") }
+    /// The oldest and newest hours with account activity.
+    package func activityHours() throws -> ClosedRange<Int64>? {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT min(hour), max(hour) FROM account_hours")
+            guard let lo: Int64 = row?[0], let hi: Int64 = row?[1] else { return nil }
+            return lo...hi
+        }
+    }
+
+    /// The end of the newest period `anomalies` judged.
+    package func lastJudgedUntil() throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(until) FROM anomaly_runs") }
+    }
+
+    /// Stores judged windows (replacing an earlier judgement of the same account and window start) and the period
+    /// judged, in one transaction.
+    /// Earlier findings that start in the period (of `account`, if given) are judged anew, so they are replaced.
+    package func saveFindings(
+        _ findings: [AnomalyFindingRecord], period: Range<Int64>, account: String?, at time: Int64
+    ) throws {
+        try writeAccess { db in
+            var sql = "DELETE FROM anomaly_findings WHERE window_start >= ? AND window_start < ?"
+            var args: StatementArguments = [period.lowerBound, period.upperBound]
+            if let account {
+                sql += " AND account = ?"
+                args += [account]
+            }
+            try db.execute(sql: sql, arguments: args)
+            try Self.saveFindings(findings, db)
+            try db.execute(
+                sql: "INSERT INTO anomaly_runs (since, until, at) VALUES (?,?,?)",
+                arguments: [period.lowerBound, period.upperBound, time])
+        }
     }
 
     /// Failed logins per login, client address and hour, with `from <= at < to`.
@@ -322,22 +359,24 @@ extension RelayStore {
 
     /// Stores judged windows, replacing an earlier judgement of the same account and window start.
     package func saveFindings(_ findings: [AnomalyFindingRecord]) throws {
-        try writeAccess { db in
-            for f in findings {
-                try db.execute(
-                    sql: """
-                        INSERT INTO anomaly_findings (account, window_start, window_end, verdict, score, reasons,
-                            messages, recipients, failed, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?)
-                        ON CONFLICT (account, window_start) DO UPDATE SET window_end = excluded.window_end,
-                            verdict = excluded.verdict, score = excluded.score, reasons = excluded.reasons,
-                            messages = excluded.messages, recipients = excluded.recipients,
-                            failed = excluded.failed, detected_at = excluded.detected_at
-                        """,
-                    arguments: [
-                        f.account, f.windowStart, f.windowEnd, f.verdict, f.score, f.reasons, f.messages,
-                        f.recipients, f.failed, f.detectedAt,
-                    ])
-            }
+        try writeAccess { db in try Self.saveFindings(findings, db) }
+    }
+
+    private static func saveFindings(_ findings: [AnomalyFindingRecord], _ db: Database) throws {
+        for f in findings {
+            try db.execute(
+                sql: """
+                    INSERT INTO anomaly_findings (account, window_start, window_end, verdict, score, reasons,
+                        messages, recipients, failed, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT (account, window_start) DO UPDATE SET window_end = excluded.window_end,
+                        verdict = excluded.verdict, score = excluded.score, reasons = excluded.reasons,
+                        messages = excluded.messages, recipients = excluded.recipients,
+                        failed = excluded.failed, detected_at = excluded.detected_at
+                    """,
+                arguments: [
+                    f.account, f.windowStart, f.windowEnd, f.verdict, f.score, f.reasons, f.messages,
+                    f.recipients, f.failed, f.detectedAt,
+                ])
         }
     }
 
