@@ -397,9 +397,11 @@ package struct AnomalyDetector {
         if signals.contains(.spread) {
             let d = window.map(\.hour.domains).max() ?? 0
             score += 0.5
-            reasons.append(
-                "recipients at \(d) domains in 1 h (its \(Self.percentileName(t.quantile)) hour: "
-                    + "\(Self.number(ref.domainsQuantile)))")
+            let against =
+                base.isNew
+                ? "a new account; the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
+                : "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+            reasons.append("recipients at \(d) domains in 1 h (\(against))")
         }
         return AnomalyFinding(
             account: account, windowStart: window.first!.hour.hour, windowEnd: window.last!.hour.hour + Self.hour,
