@@ -242,7 +242,12 @@ package struct AnomalyDetector {
             let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
             var count: Int64 = 0
             var worst: (Int64, String) = (0, "")
-            for f in failures[login] ?? [] where f.hour >= lookbackStart && f.hour <= h.hour {
+            // Failed logins for this login, and those whose login was not logged from the new networks.
+            let newNetworks = Set(e.newNetworks.map(\.0))
+            let anonymous = (failures[""] ?? []).filter { f in
+                f.clientIP.flatMap(RelayStore.network(of:)).map(newNetworks.contains) ?? false
+            }
+            for f in (failures[login] ?? []) + anonymous where f.hour >= lookbackStart && f.hour <= h.hour {
                 count += f.failures
                 if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
             }

@@ -183,6 +183,19 @@ import Testing
         #expect(f.reasons.contains { $0.hasPrefix("200 failed logins in the 3 h before, most from 203.0.113.50") })
     }
 
+    @Test func failedLoginsWithoutALoginCountFromTheNetworkThatThenLoggedIn() throws {
+        var w = World()
+        w.history("sasl:lee", perHour: 5)
+        w.auth = [
+            AuthFailureHour(login: nil, clientIP: "198.51.100.7", hour: Self.at(6), failures: 80),
+            AuthFailureHour(login: nil, clientIP: "192.0.2.99", hour: Self.at(6), failures: 500),
+        ]
+        w.send("sasl:lee", at: Self.at(7), recipients: 35, network: "198.51.100.0/24")
+        let f = try #require(detect(w).first)
+        #expect(f.verdict == .compromised)
+        #expect(f.reasons.contains { $0.hasPrefix("80 failed logins in the 3 h before, most from 198.51.100.7") })
+    }
+
     @Test func failedLoginsFromTheUsualNetworkAreAStalePasswordNotABruteForce() {
         var w = World()
         w.history("sasl:ivy", perHour: 5)
