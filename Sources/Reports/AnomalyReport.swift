@@ -30,7 +30,8 @@ package enum AnomalyReport {
         return start < end ? start..<end : nil
     }
 
-    /// Judges the period and stores the findings (replacing earlier judgements of windows starting in it).
+    /// Judges the period and stores the findings (replacing earlier judgements of windows starting in it). Returns
+    /// the findings of the period; without `since`, only those not found the same by an earlier run.
     package static func run(
         store: RelayStore, since: Int64?, until: Int64?, account: String?, thresholds: AnomalyThresholds,
         now: Int64
@@ -45,6 +46,11 @@ package enum AnomalyReport {
             store: store, since: judged.lowerBound, until: judged.upperBound, account: account, thresholds: thresholds)
         input.dataStart = try store.activityHours()?.lowerBound ?? judged.lowerBound
         let findings = AnomalyDetector(thresholds: thresholds).detect(input)
+        // A run that goes on from the last shows what is new or changed; one with --since shows everything.
+        let known = Set(
+            try store.findings(from: judged.lowerBound, to: judged.upperBound).map {
+                "\($0.account) \($0.windowStart) \($0.windowEnd) \($0.verdict)"
+            })
         try store.saveFindings(
             findings.map {
                 AnomalyFindingRecord(
@@ -52,7 +58,10 @@ package enum AnomalyReport {
                     verdict: $0.verdict.rawValue, score: $0.score, reasons: $0.reasons.joined(separator: "; "),
                     messages: $0.messages, recipients: $0.recipients, failed: $0.failed, detectedAt: now)
             }, period: judged, account: account, at: now)
-        return findings
+        if since != nil { return findings }
+        return findings.filter {
+            !known.contains("\($0.account) \($0.windowStart) \($0.windowEnd) \($0.verdict.rawValue)")
+        }
     }
 
     static func loadInput(
