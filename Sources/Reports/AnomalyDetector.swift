@@ -123,6 +123,9 @@ package struct AnomalyDetector {
         var signals: Set<AnomalyFinding.Signal> = []
         var adjustedFailed: Double = 0
         var newNetworks: [(String, Int64)] = []
+        /// Recipients from the new networks, and those of them that failed beyond the relay's own share.
+        var newNetworkRecipients: Int64 = 0
+        var newNetworkFailed: Double = 0
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
@@ -226,6 +229,8 @@ package struct AnomalyDetector {
         if !base.isNew {
             for k in keys where k.kind == .network && k.firstHour > recent && k.firstHour >= baselineStart {
                 e.newNetworks.append((k.key, k.recipients))
+                e.newNetworkRecipients += k.recipients
+                e.newNetworkFailed += max(0, Double(k.failed) - othersShare * Double(k.recipients))
             }
             if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
             if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
@@ -344,6 +349,12 @@ package struct AnomalyDetector {
         let failed = window.reduce(0.0) { $0 + $1.adjustedFailed }
         let rawFailed = window.reduce(Int64(0)) { $0 + $1.hour.failed }
         if failuresFlag(recipients: recipients, failed: failed, base: ref) { signals.insert(.failures) }
+        // The mail from new networks on its own: an intruder's share of failures is diluted by the owner's mail.
+        let newRecipients = window.reduce(Int64(0)) { $0 + $1.newNetworkRecipients }
+        let newFailed = window.reduce(0.0) { $0 + $1.newNetworkFailed }
+        let newNetworkFailures =
+            !signals.contains(.failures) && failuresFlag(recipients: newRecipients, failed: newFailed, base: ref)
+        if newNetworkFailures { signals.insert(.failures) }
         let access = signals.contains(.newNetwork) || signals.contains(.bruteForce) || signals.contains(.newSender)
         let compromised =
             (signals.contains(.volume) && (signals.contains(.failures) || access))
@@ -363,7 +374,13 @@ package struct AnomalyDetector {
                 : "\(Self.number(ratio))× its \(Self.percentileName(t.quantile)) hour (\(Self.number(q)))"
             reasons.append("\(peak.recipients) recipients in 1 h from \(Self.clock(peak.hour)), \(against)")
         }
-        if signals.contains(.failures) {
+        if newNetworkFailures {
+            let share = newFailed / Double(newRecipients)
+            score += min(share / t.failureShare, 4)
+            reasons.append(
+                "\(Self.percent(share)) of the \(newRecipients) recipients from new networks bounced or deferred "
+                    + "(usually \(Self.percent(ref.failedShare)))")
+        } else if signals.contains(.failures) {
             let share = recipients > 0 ? failed / Double(recipients) : 0
             score += min(share / t.failureShare, 4)
             var text =
