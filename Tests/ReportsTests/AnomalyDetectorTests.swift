@@ -134,6 +134,22 @@ import Testing
         #expect(findings.first?.signals.contains(.volume) == true)
     }
 
+    @Test func newsletterMeetingRateLimitsIsReviewButBouncingBurstIsNot() throws {
+        var w = World()
+        w.history("sasl:club", perHour: 10)
+        w.history("sasl:other", perHour: 10)
+        w.send("sasl:other", at: Self.at(9), recipients: 10)
+        // 500 recipients, 40 % deferred by the providers' rate limits, 3 % bounced: a newsletter.
+        w.send("sasl:club", at: Self.at(9), recipients: 500, bounced: 15, deferred: 200, domains: 40)
+        let newsletter = try #require(detect(w).first { $0.account == "sasl:club" })
+        #expect(newsletter.verdict == .review)
+        #expect(newsletter.signals.contains(.volume) && newsletter.signals.contains(.failures))
+        // The same burst with 40 % bounced (unknown users) is not a newsletter.
+        w.send("sasl:club", at: Self.at(12), recipients: 500, bounced: 200, domains: 40)
+        let burst = try #require(detect(w).first { $0.account == "sasl:club" && $0.windowStart == Self.at(12) })
+        #expect(burst.verdict == .compromised)
+    }
+
     @Test func relayWideOutageIsNoOnesFailure() {
         var w = World()
         let accounts = (1...12).map { "sasl:user\($0)" }
