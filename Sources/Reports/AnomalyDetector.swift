@@ -349,15 +349,24 @@ package struct AnomalyDetector {
 
     // MARK: windows and verdicts
 
-    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window.
+    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window, and hours that send
+    /// from the same new network within `newForHours` are one window (an intruder's first test and the burst
+    /// after it are one incident, which started with the first).
     func windows(_ evidence: [HourEvidence]) -> [[HourEvidence]] {
         var result: [[HourEvidence]] = []
         for e in evidence.sorted(by: { $0.hour.hour < $1.hour.hour }) {
-            if let last = result.last?.last, e.hour.hour - last.hour.hour <= 2 * Self.hour {
-                result[result.count - 1].append(e)
-            } else {
-                result.append([e])
+            if let current = result.last, let last = current.last {
+                let near = e.hour.hour - last.hour.hour <= 2 * Self.hour
+                let networks = Set(e.newNetworks.map(\.0))
+                let sameNetwork =
+                    !networks.isEmpty && e.hour.hour - last.hour.hour <= Self.newForHours * Self.hour
+                    && current.contains { w in w.newNetworks.contains { networks.contains($0.0) } }
+                if near || sameNetwork {
+                    result[result.count - 1].append(e)
+                    continue
+                }
             }
+            result.append([e])
         }
         return result
     }

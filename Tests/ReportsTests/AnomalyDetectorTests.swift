@@ -205,6 +205,18 @@ import Testing
         #expect(f.reasons.contains { $0.hasPrefix("44 % of the 96 recipients from new networks bounced or deferred") })
     }
 
+    @Test func anIntrudersTestRunAndLaterBurstAreOneWindowFromTheFirst() throws {
+        var w = World()
+        w.history("sasl:pat", perHour: 6)
+        // A test message from the new network at 01:00, the burst at 06:00.
+        w.send("sasl:pat", at: Self.at(1), recipients: 2, network: "203.0.113.0/24")
+        w.send("sasl:pat", at: Self.at(6), recipients: 400, bounced: 150, network: "203.0.113.0/24")
+        let findings = detect(w)
+        #expect(findings.count == 1)
+        #expect(findings.first?.verdict == .compromised)
+        #expect(findings.first?.windowStart == Self.at(1) && findings.first?.windowEnd == Self.at(7))
+    }
+
     @Test func travellerWithNormalMailIsReviewOnly() throws {
         var w = World()
         w.history("sasl:gina", perHour: 6)
