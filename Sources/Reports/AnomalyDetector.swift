@@ -57,12 +57,15 @@ package struct AnomalyInput: Sendable {
     package var authFailures: [AuthFailureHour]
     /// Windows already judged before, left out of the baselines.
     package var flagged: [String: [ClosedRange<Int64>]]
+    /// The oldest hour of data: a baseline starts no earlier (hours before it are unknown, not quiet).
+    package var dataStart: Int64
 
     package init(
         since: Int64, until: Int64, hours: [AccountHour], relayHours: [AccountHour], keys: [AccountHourKey],
         senderFirstHours: [String: [String: Int64]], authFailures: [AuthFailureHour],
-        flagged: [String: [ClosedRange<Int64>]]
+        flagged: [String: [ClosedRange<Int64>]], dataStart: Int64 = .min
     ) {
+        self.dataStart = dataStart
         self.since = since
         self.until = until
         self.hours = hours
@@ -75,14 +78,25 @@ package struct AnomalyInput: Sendable {
 }
 
 /// Judges each account's hours in a period against its own trailing baseline (or, for an account without enough
-/// history, against the relay's accounts), then joins flagged hours into windows and gives each a verdict.
+/// history, against the relay's typical account), then joins flagged hours into windows and gives each a verdict.
+/// Each day of the period has its own baseline: the `baseline_days` before it, less hours already flagged.
 ///
-/// Signals per hour (thresholds in `AnomalyThresholds`): volume, new network (a network first used within the
-/// last 24 h by an account with history, or more client addresses than ever), brute force (a burst of failed
-/// logins for the login before it sent from a new network), new sender domain, spread; failures are judged
-/// per hour and over the window. A window is `compromised` when volume comes with failures, a new network, brute
-/// force or a new sender domain; or failures with a new network, brute force or a new sender domain, and at least
-/// `compromise_minimum` recipients; or brute force with that many recipients. Any other flagged window is `review`.
+/// Signals (thresholds in `AnomalyThresholds`):
+/// - volume: an hour's recipients at least `volume_minimum` and `volume_factor` × the account's busy hour (its
+///   `quantile` hour, quiet hours counted); or a window's recipients that many times its busy day per day;
+/// - failures: bounced + deferred recipients beyond the relay's own share in those hours (an outage is everyone's),
+///   over the window, or over the mail from new networks alone;
+/// - new network: a client network first used in the last 24 h by an account with history, or more client
+///   addresses in one hour than `clients_minimum` and than ever;
+/// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
+///   or five times as many for the login from anywhere, in the `auth_lookback_hours` before it sent from there;
+/// - new sender: a sender domain the account first used in the last 24 h;
+/// - spread: recipient domains in an hour far above its normal.
+///
+/// A window is `compromised` when volume comes with a new network, brute force or new sender (access signals), or
+/// with failures that are at least `failure_share` bounces; when failures come with an access signal and at least
+/// `compromise_minimum` recipients; when brute force comes with that many recipients; or when two or more new
+/// networks and more client addresses than ever send that many. Any other flagged window is `review`.
 package struct AnomalyDetector {
     package var thresholds: AnomalyThresholds
 
@@ -98,6 +112,8 @@ package struct AnomalyDetector {
     struct Baseline {
         var activeHours = 0
         var recipientsQuantile: Double = 0
+        /// The same quantile of whole days' recipients (for windows that last).
+        var recipientsDayQuantile: Double = 0
         var domainsQuantile: Double = 0
         var maxClients: Int64 = 0
         var failedShare: Double = 0
@@ -113,107 +129,163 @@ package struct AnomalyDetector {
     /// One hour's evidence for one account.
     struct HourEvidence {
         var hour: AccountHour
+        /// The account's baseline on this hour's day, and what it is judged against (the relay's typical account
+        /// when it is new).
+        var base: Baseline
+        var ref: Baseline
         var signals: Set<AnomalyFinding.Signal> = []
         var adjustedFailed: Double = 0
         var newNetworks: [(String, Int64)] = []
+        /// Recipients from the new networks, and those of them that failed beyond the relay's own share.
+        var newNetworkRecipients: Int64 = 0
+        var newNetworkFailed: Double = 0
+        /// More client addresses in the hour than `clients_minimum` and than ever before.
+        var manyClients = false
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
 
     package func detect(_ input: AnomalyInput) -> [AnomalyFinding] {
         let t = thresholds
-        let baselineStart = input.since - Int64(t.baselineDays) * 24 * Self.hour
+        let day = 24 * Self.hour
+        let baselineLength = Int64(t.baselineDays) * day
         var relay: [Int64: RelayHour] = [:]
         for h in input.relayHours {
             relay[h.hour, default: RelayHour()].recipients += h.recipients
             relay[h.hour, default: RelayHour()].failed += h.failed
         }
-        let byAccount = Dictionary(grouping: input.hours, by: \.account)
+        let byAccount = Dictionary(grouping: input.hours, by: \.account).mapValues { $0.sorted { $0.hour < $1.hour } }
         let keysByAccount = Dictionary(grouping: input.keys, by: \.account)
-        var baselines: [String: Baseline] = [:]
-        for (account, hours) in byAccount {
-            baselines[account] = baseline(
-                hours.filter { $0.hour >= baselineStart && $0.hour < input.since }, from: baselineStart,
-                to: input.since, excluding: input.flagged[account] ?? [])
-        }
-        // A new account is judged against the relay's typical account: the median of established accounts' busy
-        // hours.
-        let established = baselines.values.filter { !$0.isNew }
-        let relayTypical = Baseline(
-            activeHours: t.historyMinimumHours,
-            recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
-            domainsQuantile: Self.median(established.map(\.domainsQuantile)),
-            maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
-            failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
-        // Failed logins by login and by client address (logins not logged).
+            .mapValues { Dictionary(grouping: $0, by: \.hour) }
+        let senderDomains = input.senderFirstHours.mapValues(senderDomainFirstHours)
         var failuresByLogin: [String: [AuthFailureHour]] = [:]
-        for f in input.authFailures {
-            failuresByLogin[f.login ?? "", default: []].append(f)
-        }
+        for f in input.authFailures { failuresByLogin[f.login ?? "", default: []].append(f) }
+        // Hours flagged earlier (stored findings) and in this run leave the baselines of later days.
+        var excluded = input.flagged
+        var evidence: [String: [HourEvidence]] = [:]
 
+        // Each day of the period is judged against the days before it.
+        var dayStart = input.since / day * day
+        while dayStart < input.until {
+            let from = max(dayStart, input.since)
+            let to = min(dayStart + day, input.until)
+            let activeToday = byAccount.compactMap { account, hours -> (String, ArraySlice<AccountHour>)? in
+                let today = Self.slice(hours, from: from, to: to).filter { $0.messages > 0 }
+                return today.isEmpty ? nil : (account, ArraySlice(today))
+            }
+            var baselines: [String: Baseline] = [:]
+            let baselineFrom = max(dayStart - baselineLength, min(input.dataStart, dayStart))
+            for (account, _) in activeToday {
+                baselines[account] = baseline(
+                    Self.slice(byAccount[account]!, from: baselineFrom, to: dayStart),
+                    from: baselineFrom, to: dayStart, excluding: excluded[account] ?? [])
+            }
+            // A new account is judged against the relay's typical account: the median of established accounts'
+            // busy hours.
+            let established = baselines.values.filter { !$0.isNew }
+            let relayTypical = Baseline(
+                activeHours: t.historyMinimumHours,
+                recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
+                recipientsDayQuantile: Self.median(established.map(\.recipientsDayQuantile)),
+                domainsQuantile: Self.median(established.map(\.domainsQuantile)),
+                maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
+                failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
+            for (account, today) in activeToday {
+                let base = baselines[account]!
+                for h in today {
+                    let e = judgeHour(
+                        h, base: base, ref: base.isNew ? relayTypical : base, relay: relay[h.hour] ?? RelayHour(),
+                        keys: keysByAccount[account]?[h.hour] ?? [], senderDomains: senderDomains[account] ?? [:],
+                        failures: failuresByLogin, baselineStart: dayStart - baselineLength)
+                    if !e.signals.isEmpty {
+                        evidence[account, default: []].append(e)
+                        excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1))
+                    }
+                }
+            }
+            dayStart += day
+        }
         var findings: [AnomalyFinding] = []
-        for account in byAccount.keys.sorted() {
-            let base = baselines[account]!
-            let ref = base.isNew ? relayTypical : base
-            let period = byAccount[account]!.filter {
-                $0.hour >= input.since && $0.hour < input.until && $0.messages > 0
-            }
-            if period.isEmpty { continue }
-            let keys = Dictionary(grouping: keysByAccount[account] ?? [], by: \.hour)
-            let knownSenderDomains = senderDomainFirstHours(input.senderFirstHours[account] ?? [:])
-            var evidence: [HourEvidence] = []
-            for h in period {
-                var e = HourEvidence(hour: h)
-                let r = relay[h.hour] ?? RelayHour()
-                // The relay's failure share in this hour without this account: a delivery outage is everyone's.
-                let othersRecipients = r.recipients - h.recipients
-                let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
-                e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
-                if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
-                if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) {
-                    e.signals.insert(.failures)
-                }
-                if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
-                    e.signals.insert(.spread)
-                }
-                if !base.isNew {
-                    for k in keys[h.hour] ?? []
-                    where k.kind == .network && k.firstHour > h.hour - Self.newForHours * Self.hour
-                        && k.firstHour >= baselineStart
-                    {
-                        e.newNetworks.append((k.key, k.recipients))
-                    }
-                    if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
-                    if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
-                    for k in keys[h.hour] ?? [] where k.kind == .sender {
-                        guard let d = Self.domain(of: k.key), let first = knownSenderDomains[d] else { continue }
-                        if first > h.hour - Self.newForHours * Self.hour && first >= baselineStart
-                            && !e.newSenderDomains.contains(d)
-                        {
-                            e.newSenderDomains.append(d)
-                        }
-                    }
-                    if !e.newSenderDomains.isEmpty { e.signals.insert(.newSender) }
-                }
-                if account.hasPrefix("sasl:"), !e.newNetworks.isEmpty {
-                    let login = String(account.dropFirst(5))
-                    let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
-                    var count: Int64 = 0
-                    var worst: (Int64, String) = (0, "")
-                    for f in failuresByLogin[login] ?? [] where f.hour >= lookbackStart && f.hour <= h.hour {
-                        count += f.failures
-                        if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
-                    }
-                    if count >= t.authFailureMinimum {
-                        e.bruteForce = (count, worst.1)
-                        e.signals.insert(.bruteForce)
-                    }
-                }
-                if !e.signals.isEmpty { evidence.append(e) }
-            }
-            findings += windows(evidence).map { judge(account: account, $0, base: base, ref: ref) }
+        for (account, hours) in evidence {
+            findings += windows(hours).map { judge(account: account, $0) }
         }
         return findings.sorted { ($0.windowStart, $0.account) < ($1.windowStart, $1.account) }
+    }
+
+    /// The hours of a sorted list with `from <= hour < to`.
+    static func slice(_ hours: [AccountHour], from: Int64, to: Int64) -> [AccountHour] {
+        var lo = 0
+        var hi = hours.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if hours[mid].hour < from { lo = mid + 1 } else { hi = mid }
+        }
+        var end = lo
+        while end < hours.count && hours[end].hour < to { end += 1 }
+        return Array(hours[lo..<end])
+    }
+
+    /// The signals of one account's hour.
+    func judgeHour(
+        _ h: AccountHour, base: Baseline, ref: Baseline, relay r: RelayHour, keys: [AccountHourKey],
+        senderDomains: [String: Int64], failures: [String: [AuthFailureHour]], baselineStart: Int64
+    ) -> HourEvidence {
+        let t = thresholds
+        var e = HourEvidence(hour: h, base: base, ref: ref)
+        // The relay's failure share in this hour without this account: a delivery outage is everyone's.
+        let othersRecipients = r.recipients - h.recipients
+        let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
+        e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
+        if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
+        if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) { e.signals.insert(.failures) }
+        if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
+            e.signals.insert(.spread)
+        }
+        let recent = h.hour - Self.newForHours * Self.hour
+        if !base.isNew {
+            for k in keys where k.kind == .network && k.firstHour > recent && k.firstHour >= baselineStart {
+                e.newNetworks.append((k.key, k.recipients))
+                e.newNetworkRecipients += k.recipients
+                e.newNetworkFailed += max(0, Double(k.failed) - othersShare * Double(k.recipients))
+            }
+            if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
+            if h.clients >= t.clientsMinimum && h.clients > base.maxClients {
+                e.manyClients = true
+                e.signals.insert(.newNetwork)
+            }
+            for k in keys where k.kind == .sender {
+                guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
+                if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
+                    e.newSenderDomains.append(d)
+                }
+            }
+            if !e.newSenderDomains.isEmpty { e.signals.insert(.newSender) }
+        }
+        if h.account.hasPrefix("sasl:"), !e.newNetworks.isEmpty {
+            let login = String(h.account.dropFirst(5))
+            let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
+            var count: Int64 = 0
+            var worst: (Int64, String) = (0, "")
+            // Failed logins for this login, and those whose login was not logged, from the new networks; failed
+            // logins for this login from elsewhere count when there are five times as many (a botnet's guesses
+            // come from many networks, a mistyped password on the road from one).
+            let newNetworks = Set(e.newNetworks.map(\.0))
+            let fromNew = { (f: AuthFailureHour) in
+                f.clientIP.flatMap(RelayStore.network(of:)).map(newNetworks.contains) ?? false
+            }
+            let recent = ((failures[login] ?? []) + (failures[""] ?? []).filter(fromNew)).filter {
+                $0.hour >= lookbackStart && $0.hour <= h.hour
+            }
+            let near = recent.filter(fromNew).reduce(Int64(0)) { $0 + $1.failures }
+            let all = recent.reduce(Int64(0)) { $0 + $1.failures }
+            count = near >= t.authFailureMinimum ? near : (all >= 5 * t.authFailureMinimum ? all : 0)
+            for f in recent where f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
+            if count >= t.authFailureMinimum {
+                e.bruteForce = (count, worst.1)
+                e.signals.insert(.bruteForce)
+            }
+        }
+        return e
     }
 
     // MARK: signals
@@ -240,6 +312,10 @@ package struct AnomalyDetector {
         b.activeHours = kept.filter { $0.messages > 0 }.count
         b.recipientsQuantile = Self.quantile(kept.map { Double($0.recipients) }, of: totalHours, thresholds.quantile)
         b.domainsQuantile = Self.quantile(kept.map { Double($0.domains) }, of: totalHours, thresholds.quantile)
+        var days: [Int64: Double] = [:]
+        for h in kept { days[h.hour / (24 * Self.hour), default: 0] += Double(h.recipients) }
+        b.recipientsDayQuantile = Self.quantile(
+            Array(days.values), of: max(days.count, (totalHours + 23) / 24), thresholds.quantile)
         b.maxClients = kept.map(\.clients).max() ?? 0
         let rcpt = kept.reduce(Int64(0)) { $0 + $1.recipients }
         b.failedShare = rcpt > 0 ? Double(kept.reduce(Int64(0)) { $0 + $1.failed }) / Double(rcpt) : 0
@@ -278,37 +354,79 @@ package struct AnomalyDetector {
 
     // MARK: windows and verdicts
 
-    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window.
+    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window, and hours that send
+    /// from the same new network within `newForHours` are one window (an intruder's first test and the burst
+    /// after it are one incident, which started with the first).
     func windows(_ evidence: [HourEvidence]) -> [[HourEvidence]] {
         var result: [[HourEvidence]] = []
         for e in evidence.sorted(by: { $0.hour.hour < $1.hour.hour }) {
-            if let last = result.last?.last, e.hour.hour - last.hour.hour <= 2 * Self.hour {
-                result[result.count - 1].append(e)
-            } else {
-                result.append([e])
+            if let current = result.last, let last = current.last {
+                let near = e.hour.hour - last.hour.hour <= 2 * Self.hour
+                let networks = Set(e.newNetworks.map(\.0))
+                let sameNetwork =
+                    !networks.isEmpty && e.hour.hour - last.hour.hour <= Self.newForHours * Self.hour
+                    && current.contains { w in w.newNetworks.contains { networks.contains($0.0) } }
+                if near || sameNetwork {
+                    result[result.count - 1].append(e)
+                    continue
+                }
             }
+            result.append([e])
         }
         return result
     }
 
-    func judge(account: String, _ window: [HourEvidence], base: Baseline, ref: Baseline) -> AnomalyFinding {
+    func judge(account: String, _ window: [HourEvidence]) -> AnomalyFinding {
         let t = thresholds
+        let base = window[0].base
+        let ref = window[0].ref
         var signals = window.reduce(into: Set<AnomalyFinding.Signal>()) { $0.formUnion($1.signals) }
         let messages = window.reduce(Int64(0)) { $0 + $1.hour.messages }
         let recipients = window.reduce(Int64(0)) { $0 + $1.hour.recipients }
         let failed = window.reduce(0.0) { $0 + $1.adjustedFailed }
         let rawFailed = window.reduce(Int64(0)) { $0 + $1.hour.failed }
         if failuresFlag(recipients: recipients, failed: failed, base: ref) { signals.insert(.failures) }
+        // The mail from new networks on its own: an intruder's share of failures is diluted by the owner's mail.
+        let newRecipients = window.reduce(Int64(0)) { $0 + $1.newNetworkRecipients }
+        let newFailed = window.reduce(0.0) { $0 + $1.newNetworkFailed }
+        let newNetworkFailures =
+            !signals.contains(.failures) && failuresFlag(recipients: newRecipients, failed: newFailed, base: ref)
+        if newNetworkFailures { signals.insert(.failures) }
+        // A volume that lasts: the window's recipients against the account's busy day (as many days as it lasts).
+        let hours = (window.last!.hour.hour - window.first!.hour.hour) / Self.hour + 1
+        let expected = ref.recipientsDayQuantile * max(1, Double(hours) / 24)
+        let sustained =
+            !signals.contains(.volume) && hours > 1
+            && Double(recipients) >= max(Double(t.volumeMinimum), t.volumeFactor * expected)
+        if sustained { signals.insert(.volume) }
+        var networks: [String: Int64] = [:]
+        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
+        // Several new networks and more client addresses than ever: many hands on one login.
+        let distributed = networks.count >= 2 && window.contains { $0.manyClients }
         let access = signals.contains(.newNetwork) || signals.contains(.bruteForce) || signals.contains(.newSender)
+        let enough = recipients >= t.compromiseMinimum
+        // From the usual network and addresses, a burst whose failures are mostly deferrals is a newsletter meeting
+        // the big mailbox providers' rate limits; it takes bounces to make it an intruder's.
+        let bounced = window.reduce(Int64(0)) { $0 + $1.hour.bounced }
+        let bouncedEnough = recipients > 0 && Double(bounced) / Double(recipients) >= t.failureShare
         let compromised =
-            (signals.contains(.volume) && (signals.contains(.failures) || access))
-            || (signals.contains(.failures) && access && recipients >= t.compromiseMinimum)
-            || (signals.contains(.bruteForce) && recipients >= t.compromiseMinimum)
+            (signals.contains(.volume) && ((signals.contains(.failures) && (access || bouncedEnough)) || access))
+            || (signals.contains(.failures) && access && enough)
+            || (signals.contains(.bruteForce) && enough) || (distributed && enough)
 
         var reasons: [String] = []
         var score = 0.0
         let peak = window.max { $0.hour.recipients < $1.hour.recipients }!.hour
-        if signals.contains(.volume) {
+        if sustained {
+            let d = ref.recipientsDayQuantile
+            score += min(Double(recipients) / max(expected, 1) / t.volumeFactor, 10)
+            let against =
+                base.isNew
+                ? "a new account; the relay's typical busiest day is \(Self.number(d))"
+                : "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
+                    + "day (\(Self.number(d)))"
+            reasons.append("\(recipients) recipients in \(hours) h, \(against)")
+        } else if signals.contains(.volume) {
             let q = ref.recipientsQuantile
             let ratio = Double(peak.recipients) / max(q, 1)
             score += min(ratio / t.volumeFactor, 10)
@@ -318,7 +436,13 @@ package struct AnomalyDetector {
                 : "\(Self.number(ratio))× its \(Self.percentileName(t.quantile)) hour (\(Self.number(q)))"
             reasons.append("\(peak.recipients) recipients in 1 h from \(Self.clock(peak.hour)), \(against)")
         }
-        if signals.contains(.failures) {
+        if newNetworkFailures {
+            let share = newFailed / Double(newRecipients)
+            score += min(share / t.failureShare, 4)
+            reasons.append(
+                "\(Self.percent(share)) of the \(newRecipients) recipients from new networks bounced or deferred "
+                    + "(usually \(Self.percent(ref.failedShare)))")
+        } else if signals.contains(.failures) {
             let share = recipients > 0 ? failed / Double(recipients) : 0
             score += min(share / t.failureShare, 4)
             var text =
@@ -327,8 +451,6 @@ package struct AnomalyDetector {
             text += "; usually \(Self.percent(ref.failedShare)))"
             reasons.append(text)
         }
-        var networks: [String: Int64] = [:]
-        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
         if !networks.isEmpty {
             score += 1
             let list = networks.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) (\($0.value) recipients)" }
@@ -357,9 +479,11 @@ package struct AnomalyDetector {
         if signals.contains(.spread) {
             let d = window.map(\.hour.domains).max() ?? 0
             score += 0.5
-            reasons.append(
-                "recipients at \(d) domains in 1 h (its \(Self.percentileName(t.quantile)) hour: "
-                    + "\(Self.number(ref.domainsQuantile)))")
+            let against =
+                base.isNew
+                ? "a new account; the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
+                : "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+            reasons.append("recipients at \(d) domains in 1 h (\(against))")
         }
         return AnomalyFinding(
             account: account, windowStart: window.first!.hour.hour, windowEnd: window.last!.hour.hour + Self.hour,

@@ -10,32 +10,58 @@ package enum AnomalyReport {
         "failed",
     ]
 
-    /// The whole hours judged: [since, until) rounded out to hours. Without bounds: the 24 hours up to the end of
-    /// the newest hour with activity (not the clock, so old logs can be judged too).
-    package static func period(since: Int64?, until: Int64?, newestHour: Int64?) -> (Int64, Int64) {
+    /// Hours a run without `--since` judges again before where the last run ended: messages of those hours may
+    /// have been completed since.
+    static let overlapHours: Int64 = 2
+
+    /// The whole hours judged: [since, until) rounded out to hours. Without `--until`: up to the end of the newest
+    /// hour with activity (not the clock, so old logs can be judged too). Without `--since`: from where the last
+    /// run ended (less `overlapHours`), or, the first time, from the oldest activity, so a fresh database is
+    /// judged whole, each day against the days before it.
+    package static func period(
+        since: Int64?, until: Int64?, activity: ClosedRange<Int64>?, lastJudged: Int64?
+    ) -> Range<Int64>? {
         let h = RelayStore.hourSeconds
-        let end = until.map { ($0 + h - 1) / h * h } ?? ((newestHour ?? 0) + h)
-        let start = since.map { $0 / h * h } ?? (end - 24 * h)
-        return (start, end)
+        guard let activity else { return nil }
+        let end = until.map { ($0 + h - 1) / h * h } ?? (activity.upperBound + h)
+        let start =
+            since.map { $0 / h * h }
+            ?? max(activity.lowerBound, (lastJudged ?? activity.lowerBound) - overlapHours * h)
+        return start < end ? start..<end : nil
     }
 
-    /// Judges [since, until) and stores the findings (replacing earlier judgements of the same windows).
+    /// Judges the period and stores the findings (replacing earlier judgements of windows starting in it). Returns
+    /// the findings of the period; without `since`, only those not found the same by an earlier run.
     package static func run(
         store: RelayStore, since: Int64?, until: Int64?, account: String?, thresholds: AnomalyThresholds,
         now: Int64
     ) throws -> [AnomalyFinding] {
         try store.refreshActivity()
-        let (start, end) = period(since: since, until: until, newestHour: try store.newestActivityHour())
-        let input = try loadInput(store: store, since: start, until: end, account: account, thresholds: thresholds)
+        guard
+            let judged = period(
+                since: since, until: until, activity: try store.activityHours(),
+                lastJudged: account == nil ? try store.lastJudgedUntil() : nil)
+        else { return [] }
+        var input = try loadInput(
+            store: store, since: judged.lowerBound, until: judged.upperBound, account: account, thresholds: thresholds)
+        input.dataStart = try store.activityHours()?.lowerBound ?? judged.lowerBound
         let findings = AnomalyDetector(thresholds: thresholds).detect(input)
+        // A run that goes on from the last shows what is new or changed; one with --since shows everything.
+        let known = Set(
+            try store.findings(from: judged.lowerBound, to: judged.upperBound).map {
+                "\($0.account) \($0.windowStart) \($0.windowEnd) \($0.verdict)"
+            })
         try store.saveFindings(
             findings.map {
                 AnomalyFindingRecord(
                     account: $0.account, windowStart: $0.windowStart, windowEnd: $0.windowEnd,
                     verdict: $0.verdict.rawValue, score: $0.score, reasons: $0.reasons.joined(separator: "; "),
                     messages: $0.messages, recipients: $0.recipients, failed: $0.failed, detectedAt: now)
-            })
-        return findings
+            }, period: judged, account: account, at: now)
+        if since != nil { return findings }
+        return findings.filter {
+            !known.contains("\($0.account) \($0.windowStart) \($0.windowEnd) \($0.verdict.rawValue)")
+        }
     }
 
     static func loadInput(

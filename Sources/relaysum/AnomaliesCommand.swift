@@ -26,7 +26,10 @@ struct AnomaliesCommand: ParsableCommand {
             the window departs; it is for sorting, not a probability. Findings are stored in the database for \
             `arf build` and so later baselines leave them out.
 
-            Without --since/--until the period is the 24 hours up to the newest hour in the database. Thresholds \
+            Without --since the period goes on from where the last run ended (a fresh database is judged whole, \
+            each day against the 28 days before it), and only findings that are new or changed are shown; with \
+            --since every finding of the period is shown. Without --until the period ends with the newest hour \
+            in the database. Thresholds \
             come from the [anomalies] section of the configuration file. The exit status is 0 whatever is found, \
             unless --fail-on is given.
 
