@@ -20,7 +20,8 @@ package enum FeedbackReport {
             } else if MailboxSyntax.isSafeAddress(sender) {
                 fields += "Original-Mail-From: <\(sender)>\r\n"
             } else {
-                notes.append("The envelope sender is left out of part 2: it cannot be written safely in a report field.")
+                notes.append(
+                    "The envelope sender is left out of part 2: it cannot be written safely in a report field.")
             }
         }
         let safeRecipients = r.originalRecipients.filter(MailboxSyntax.isSafeAddress)
@@ -32,7 +33,7 @@ package enum FeedbackReport {
         fields += "Incidents: \(max(1, r.incidents))\r\n"
 
         let total = max(r.totalRecipients, r.originalRecipients.count)
-        var recipientsLine = "Recipients: \(total) in all"
+        var recipientsLine = "\(total) in all"
         if listed.count < total { recipientsLine += "; part 2 lists \(listed.count) of them" }
         let unsafe = r.originalRecipients.count - safeRecipients.count
         if unsafe > 0 {
@@ -85,12 +86,13 @@ package enum FeedbackReport {
         var text = "This is an abuse report in the Abuse Reporting Format (RFC 5965), made by relaysum on "
         text += "\(r.reportingMTA) from the relay's mail log.\n\n"
         text += MIMEText.singleLine(r.summary) + "\n\n"
-        let width = (r.details.map { $0.label.count }.max() ?? 0) + 2
-        for d in r.details {
+        let details = r.details + [.init("Recipients", recipientsLine)]
+        let width = (details.map { $0.label.count }.max() ?? 0) + 2
+        for d in details {
             let label = (MIMEText.singleLine(d.label) + ":").padding(toLength: width, withPad: " ", startingAt: 0)
             text += "  \(label)\(MIMEText.singleLine(d.value))\n"
         }
-        text += "  \(recipientsLine)\n\n"
+        text += "\n"
         text += "Part 3 is not the original message: relaysum rebuilt "
         text +=
             known.isEmpty
@@ -98,7 +100,11 @@ package enum FeedbackReport {
             : "these header fields from the relay's log: \(known.joined(separator: ", ")).\n"
         for note in notes { text += note + "\n" }
 
-        let part1 = MIMEText.quotedPrintable(text)
+        // Plain ASCII text goes as it is (7bit); anything else (a non-ASCII subject or account) quoted-printable.
+        let plain =
+            text.utf8.allSatisfy { $0 < 0x7F } && text.split(separator: "\n").allSatisfy { $0.utf8.count <= 900 }
+        let part1 = plain ? text.replacingOccurrences(of: "\n", with: "\r\n") : MIMEText.quotedPrintable(text)
+        let encoding = plain ? "7bit" : "quoted-printable"
         var boundary = "=_relaysum_" + String(fnv1a(r.messageID + r.to), radix: 16)
         while part1.contains(boundary) || fields.contains(boundary) || headers.contains(boundary) {
             boundary += "_"
@@ -115,7 +121,7 @@ package enum FeedbackReport {
         out += MIMEText.field("Content-Type", "multipart/report; report-type=feedback-report; boundary=\"\(boundary)\"")
         out += "\r\nThis is a multi-part message in MIME format (an RFC 5965 abuse report).\r\n"
         out += "\r\n--\(boundary)\r\n"
-        out += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        out += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: \(encoding)\r\n\r\n"
         out += part1
         out += "\r\n--\(boundary)\r\n"
         out += "Content-Type: message/feedback-report\r\nContent-Transfer-Encoding: 7bit\r\n\r\n"
@@ -136,7 +142,9 @@ package enum FeedbackReport {
         if let ip { value += " ([\(ip.contains(":") ? "IPv6:" + ip : ip)])" }
         if let relay = t.relay, MailboxSyntax.isHostName(relay) { value += " by \(relay)" }
         if let id = t.queueID, !id.isEmpty, id.utf8.count <= 64,
-            id.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || ($0.isASCII && ($0 == "-" || $0.properties.isAlphabetic)) })
+            id.unicodeScalars.allSatisfy({
+                $0.properties.isASCIIHexDigit || ($0.isASCII && ($0 == "-" || $0.properties.isAlphabetic))
+            })
         {
             value += " id \(id)"
         }

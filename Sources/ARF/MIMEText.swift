@@ -16,7 +16,7 @@ enum MIMEText {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let weekday = Int((days % 7 + 11) % 7)  // 1970-01-01 was a Thursday
+        let weekday = Int((days % 7 + 10) % 7)  // 1970-01-01 was a Thursday (index 3)
         let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -76,7 +76,8 @@ package struct ReportPlanner {
             }
             let report = try rejectReport(group.map(\.record), account: account, to: to, key: key)
             plan.reports.append(
-                record(report, key: key, kind: "reject", account: account, to: to, eventAt: first.at, limiter: &limiter))
+                record(report, key: key, kind: "reject", account: account, to: to, eventAt: first.at, limiter: &limiter)
+            )
         }
         return plan
     }
@@ -131,7 +132,9 @@ package struct ReportPlanner {
         let first = rows[0]
         var recipients: [String] = []
         for r in rows { if let a = r.recipient, !a.isEmpty, !recipients.contains(a) { recipients.append(a) } }
-        let stored = try first.queueID.flatMap { try store.messageDetails(host: first.host, queueID: $0, near: first.at) }
+        let stored = try first.queueID.flatMap {
+            try store.messageDetails(host: first.host, queueID: $0, near: first.at)
+        }
         let what: String
         switch first.kind {
         case .checkReject: what = "The relay's \(first.stage == "BODY" ? "body" : "header") checks rejected a message"
@@ -163,7 +166,8 @@ package struct ReportPlanner {
         r.originalMessageID = stored?.messageID
         r.originalSubject = Self.loggedHeader("Subject", in: first.reason)
         r.originalFrom = Self.loggedHeader("From", in: first.reason).flatMap(Self.bareAddress)
-        r.trace = .init(clientName: first.clientName, clientIP: first.clientIP, relay: first.host, queueID: first.queueID)
+        r.trace = .init(
+            clientName: first.clientName, clientIP: first.clientIP, relay: first.host, queueID: first.queueID)
         return r
     }
 
@@ -177,7 +181,9 @@ package struct ReportPlanner {
             .init("Recipients", "\(f.recipients) in the window, \(f.failed) of them bounced or deferred"),
             .init("Score", String(format: "%.2f", f.score)),
             .init("Why", f.reasons),
-            .init("Example", "the message below, from the relay \(m.host), \(m.mta == "exim" ? "message" : "queue") ID \(m.queueID)"),
+            .init(
+                "Example",
+                "the message below, from the relay \(m.host), \(m.mta == "exim" ? "message" : "queue") ID \(m.queueID)"),
         ]
         let client = [m.clientName, m.clientIP.map { "[\($0)]" }].compactMap { $0 }.joined(separator: " ")
         if !client.isEmpty { details.append(.init("Client", client)) }

@@ -29,7 +29,8 @@ extension RelaysumConfiguration.Transport {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw DeliveryError("cannot read the SMTP password file \(file)")
                 }
-                password = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init)
+                password =
+                    String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init)
                     ?? ""
             }
             return SMTPTransport(

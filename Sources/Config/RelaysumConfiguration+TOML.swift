@@ -48,7 +48,11 @@ extension RelaysumConfiguration {
         if let t = reader.table("report") {
             if let v = t.address("from") { c.report.from = v }
             if let v = t.string("reporting_mta") {
-                if MailboxSyntax.isHostName(v) { c.report.reportingMTA = v } else { t.fail("reporting_mta", "must be a host name") }
+                if MailboxSyntax.isHostName(v) {
+                    c.report.reportingMTA = v
+                } else {
+                    t.fail("reporting_mta", "must be a host name")
+                }
             }
             if let v = t.int("limit", min: 0) { c.report.limit = v }
             if let v = t.int("limit_hours", min: 1) { c.report.limitHours = v }
@@ -81,9 +85,13 @@ extension RelaysumConfiguration {
             if let v = t.string("password_file") { c.transport.passwordFile = v }
             if let v = t.string("ca_file") { c.transport.caFile = v }
             if let v = t.int("timeout_seconds", min: 1) { c.transport.timeoutSeconds = v }
-            if c.transport.kind == .smtp && c.transport.host == nil { t.fail("kind", "kind = \"smtp\" needs host") }
+            if c.transport.kind == .smtp && c.transport.host == nil {
+                t.fail("host", "is required with kind = \"smtp\"")
+            }
             if (c.transport.username == nil) != (c.transport.passwordFile == nil) {
-                t.fail(c.transport.username == nil ? "password_file" : "username", "username and password_file go together")
+                t.fail(
+                    c.transport.username == nil ? "password_file" : "username", "username and password_file go together"
+                )
             }
             t.finish()
         }
@@ -118,7 +126,9 @@ extension RelaysumConfiguration {
             t.finish()
         }
         reader.finish()
-        if !reader.problems.isEmpty { throw ConfigurationError(reader.problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) }) }
+        if !reader.problems.isEmpty {
+            throw ConfigurationError(reader.problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
         return c
     }
 
@@ -141,7 +151,9 @@ extension RelaysumConfiguration {
         var lines = ["# effective settings (from \(path ?? "built-in defaults"))", "[report]"]
         lines.append("from = \(q(reportFrom))")
         lines.append("reporting_mta = \(q(reportingHost))")
-        lines += ["limit = \(report.limit)", "limit_hours = \(report.limitHours)", "max_recipients = \(report.maxRecipients)"]
+        lines += [
+            "limit = \(report.limit)", "limit_hours = \(report.limitHours)", "max_recipients = \(report.maxRecipients)",
+        ]
         lines += ["", "[abuse]"]
         if let d = abuse.defaultAddress { lines.append("default = \(q(d))") } else { lines.append("# default: none") }
         lines += ["", "[abuse.users]"] + abuse.users.sorted { $0.key < $1.key }.map { "\(q($0.key)) = \(q($0.value))" }
@@ -166,7 +178,11 @@ extension RelaysumConfiguration {
             "history_minimum_hours = \(a.historyMinimumHours)", "compromise_minimum = \(a.compromiseMinimum)",
         ]
         lines += ["", "[retention]"]
-        if let o = retention.olderThan { lines.append("older_than = \(q(o))") } else { lines.append("# older_than: keep everything") }
+        if let o = retention.olderThan {
+            lines.append("older_than = \(q(o))")
+        } else {
+            lines.append("# older_than: keep everything")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

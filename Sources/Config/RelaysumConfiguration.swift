@@ -96,7 +96,8 @@ public struct RelaysumConfiguration: Sendable, Equatable {
     public func abuseAddress(account: String?, senderDomain: String?) -> String? {
         if let account {
             if let a = abuse.users[account] { return a }
-            if let colon = account.firstIndex(of: ":"), let a = abuse.users[String(account[account.index(after: colon)...])]
+            if let colon = account.firstIndex(of: ":"),
+                let a = abuse.users[String(account[account.index(after: colon)...])]
             {
                 return a
             }

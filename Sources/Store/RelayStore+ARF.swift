@@ -123,7 +123,9 @@ extension RelayStore {
 
     /// The Message-ID, announced recipient count and size of the message a relay logged under `queueID` in the
     /// hour up to `at`, when it was stored (a content filter's discard; some milter rejects).
-    package func messageDetails(host: String, queueID: String, near at: Int64) throws -> (
+    package func messageDetails(
+        host: String, queueID: String, near at: Int64
+    ) throws -> (
         messageID: String?, announcedRecipients: Int?, size: Int64?
     )? {
         try read { db in

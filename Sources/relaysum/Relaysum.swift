@@ -20,6 +20,8 @@ struct Relaysum: ParsableCommand {
         version: RelaysumVersion.string,
         subcommands: [
             IngestCommand.self, SummaryCommand.self, RejectsCommand.self, ExportCommand.self, LicenseCommand.self,
+            ArfCommand.self,
+            ConfigCommand.self,
         ]
     )
 }
