@@ -70,6 +70,11 @@ package enum FeedbackReport {
             }
         }
         var subject = MIMEText.headerText(r.fallbackSubject)
+        if let logged = r.originalSubject,
+            logged.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        {
+            notes.append("Control characters (CR, LF, NUL, tab) in the logged subject are replaced by spaces.")
+        }
         if let original = r.originalSubject.map(MIMEText.singleLine), !original.isEmpty {
             let encoded = MIMEText.headerText(original)
             headers += MIMEText.field("Subject", encoded)

@@ -15,9 +15,12 @@ struct TOMLKeyPositions {
         var table: [String] = []
         var skipUntil: String? = nil  // the closing `"""` or `'''` of a multi-line string
         var bracketDepth = 0  // open `[` of a multi-line array
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }
+        )
+        .enumerated() {
             let number = index + 1
-            let line = Substring(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
+            let line = Substring(rawLine)
             if let close = skipUntil {
                 if line.contains(close) { skipUntil = nil }
                 continue

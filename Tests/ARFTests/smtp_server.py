@@ -45,7 +45,7 @@ class Handler:
 
 def authenticate(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == a.user.encode() and auth_data.password == a.password.encode()
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
