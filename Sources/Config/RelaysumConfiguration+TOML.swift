@@ -88,10 +88,11 @@ extension RelaysumConfiguration {
             if c.transport.kind == .smtp && c.transport.host == nil {
                 t.fail("host", "is required with kind = \"smtp\"")
             }
-            if (c.transport.username == nil) != (c.transport.passwordFile == nil) {
-                t.fail(
-                    c.transport.username == nil ? "password_file" : "username", "username and password_file go together"
-                )
+            if c.transport.username != nil && c.transport.passwordFile == nil {
+                t.fail("username", "needs password_file too")
+            }
+            if c.transport.username == nil && c.transport.passwordFile != nil {
+                t.fail("password_file", "needs username too")
             }
             t.finish()
         }
@@ -276,7 +277,8 @@ private final class TableReader {
     func address(_ key: String) -> String? {
         guard let v = string(key) else { return nil }
         guard MailboxSyntax.isSafeAddress(v) else {
-            fail(key, "must be a plain address such as abuse@example.net, not \"\(v)\"")
+            // The value is not repeated: errors never print mail addresses.
+            fail(key, "must be a plain address such as abuse@example.net")
             return nil
         }
         return v
