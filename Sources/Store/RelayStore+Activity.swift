@@ -15,6 +15,7 @@ import GRDB
 ///   between the two only delays the rebuild.
 /// - `anomaly_findings`: the windows `anomalies` judged, so later runs leave them out of baselines and
 ///   `arf build` can report them.
+/// - `anomaly_runs`: the periods judged, so the next run without bounds goes on from the last.
 ///
 /// A client network is the address's /24 (IPv4) or /48 (IPv6) (`RelayStore.network(of:)`).
 extension RelayStore {
@@ -74,6 +75,12 @@ extension RelayStore {
                         UNIQUE (account, window_start)
                     );
                     CREATE INDEX anomaly_findings_end ON anomaly_findings(window_end);
+                    CREATE TABLE anomaly_runs (
+                        id INTEGER PRIMARY KEY,
+                        since INTEGER NOT NULL,
+                        until INTEGER NOT NULL,
+                        at INTEGER NOT NULL
+                    );
                     INSERT INTO activity_dirty_hours SELECT DISTINCT received_at / 3600 * 3600 FROM messages;
                     """)
         }
@@ -108,9 +115,15 @@ extension RelayStore {
     package func refreshActivity() throws -> Int {
         do {
             return try writeAccess { db in
-                db.add(function: Self.networkFunction)
                 let hours = try Int64.fetchAll(db, sql: "SELECT hour FROM activity_dirty_hours ORDER BY hour")
-                for hour in hours { try Self.rebuildActivity(db, hour: hour) }
+                // Consecutive hours are read with one range query.
+                var start = 0
+                while start < hours.count {
+                    var end = start
+                    while end + 1 < hours.count && hours[end + 1] == hours[end] + Self.hourSeconds { end += 1 }
+                    try ActivityBuilder(db: db).rebuild(from: hours[start], to: hours[end] + Self.hourSeconds)
+                    start = end + 1
+                }
                 try db.execute(sql: "DELETE FROM activity_dirty_hours")
                 return hours.count
             }
@@ -118,49 +131,51 @@ extension RelayStore {
             throw StoreError("cannot update account activity in \(path): \(error.message ?? "\(error.resultCode)")")
         }
     }
+}
 
-    private static func rebuildActivity(_ db: Database, hour: Int64) throws {
-        let args: StatementArguments = [hour, hour + hourSeconds]
-        try db.execute(sql: "DELETE FROM account_hours WHERE hour = ?", arguments: [hour])
-        try db.execute(sql: "DELETE FROM account_hour_keys WHERE hour = ?", arguments: [hour])
-        // Messages of the hour that an account sent (relay-generated notifications are no one's traffic).
-        let hourMessages = """
-            SELECT id, account, client_ip, relaysum_network(client_ip) AS network, sender, size, recipients,
-                delivered, deferred, bounced
-            FROM messages
-            WHERE received_at >= ? AND received_at < ? AND account IS NOT NULL AND origin <> 'generated'
-            """
+/// Rebuilds `account_hours`, `account_hour_keys` and `account_keys` for a range of whole hours from the message
+/// and recipient rows, set-based (a row-by-row rebuild in Swift took three times as long).
+private struct ActivityBuilder {
+    let db: Database
+
+    func rebuild(from: Int64, to: Int64) throws {
+        let range: StatementArguments = [from, to]
+        db.add(function: RelayStore.networkFunction)
+        // Messages an account sent (relay-generated notifications are no one's traffic).
         try db.execute(
             sql: """
+                DROP TABLE IF EXISTS temp.activity_messages;
+                CREATE TEMP TABLE activity_messages AS
+                SELECT id, account, received_at / 3600 * 3600 AS hour, client_ip, relaysum_network(client_ip) AS network,
+                    sender, coalesce(size, 0) AS size, recipients, delivered, deferred, bounced
+                FROM messages
+                WHERE received_at >= ? AND received_at < ? AND account IS NOT NULL AND origin <> 'generated';
+                DELETE FROM account_hours WHERE hour >= ? AND hour < ?;
+                DELETE FROM account_hour_keys WHERE hour >= ? AND hour < ?;
                 INSERT INTO account_hours
-                SELECT m.account, \(hour), count(*), sum(m.recipients), sum(m.delivered), sum(m.deferred),
-                    sum(m.bounced), sum(coalesce(m.size, 0)),
-                    (SELECT count(DISTINCT r.domain) FROM recipients r JOIN (\(hourMessages)) x ON r.message = x.id
-                        WHERE x.account = m.account),
-                    count(DISTINCT m.client_ip), count(DISTINCT m.network), count(DISTINCT m.sender),
-                    max(m.recipients)
-                FROM (\(hourMessages)) m
-                GROUP BY m.account
-                """,
-            arguments: [hour, hour + hourSeconds, hour, hour + hourSeconds])
-        for (kind, column) in [("n", "network"), ("s", "sender")] {
-            try db.execute(
-                sql: """
-                    INSERT INTO account_hour_keys
-                    SELECT account, \(hour), '\(kind)', \(column), count(*), sum(recipients), sum(deferred + bounced)
-                    FROM (\(hourMessages)) WHERE \(column) IS NOT NULL
-                    GROUP BY account, \(column)
-                    """,
-                arguments: args)
-        }
-        try db.execute(
-            sql: """
+                SELECT m.account, m.hour, count(*), sum(recipients), sum(delivered), sum(deferred), sum(bounced),
+                    sum(size), coalesce(d.domains, 0), count(DISTINCT client_ip), count(DISTINCT network),
+                    count(DISTINCT sender), max(recipients)
+                FROM activity_messages m
+                LEFT JOIN (
+                    SELECT a.account, a.hour, count(DISTINCT r.domain) AS domains
+                    FROM activity_messages a JOIN recipients r ON r.message = a.id GROUP BY a.account, a.hour
+                ) d USING (account, hour)
+                GROUP BY m.account, m.hour;
+                INSERT INTO account_hour_keys
+                SELECT account, hour, 'n', network, count(*), sum(recipients), sum(deferred + bounced)
+                FROM activity_messages WHERE network IS NOT NULL GROUP BY account, hour, network;
+                INSERT INTO account_hour_keys
+                SELECT account, hour, 's', sender, count(*), sum(recipients), sum(deferred + bounced)
+                FROM activity_messages GROUP BY account, hour, sender;
                 INSERT INTO account_keys (account, kind, key, first_hour, last_hour)
-                SELECT account, kind, key, hour, hour FROM account_hour_keys WHERE hour = ? AND true
+                SELECT account, kind, key, min(hour), max(hour) FROM account_hour_keys
+                WHERE hour >= ? AND hour < ? GROUP BY account, kind, key
                 ON CONFLICT (account, kind, key) DO UPDATE
-                SET first_hour = min(first_hour, excluded.first_hour), last_hour = max(last_hour, excluded.last_hour)
+                SET first_hour = min(first_hour, excluded.first_hour), last_hour = max(last_hour, excluded.last_hour);
+                DROP TABLE temp.activity_messages;
                 """,
-            arguments: [hour])
+            arguments: range + range + range + range)
     }
 }
 
@@ -282,20 +297,49 @@ extension RelayStore {
         }
     }
 
-    /// The first hour each of these accounts sent anything (nil when never).
-    package func firstActiveHours() throws -> [String: Int64] {
+    /// Every sender address of every account, with the hour of its first use.
+    package func senderFirstHours() throws -> [String: [String: Int64]] {
         try read { db in
-            var result: [String: Int64] = [:]
+            var result: [String: [String: Int64]] = [:]
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT account, min(first_hour) FROM account_keys WHERE kind = 'n' GROUP BY account")
-            while let r = try rows.next() { result[r[0]] = r[1] }
-            let senders = try Row.fetchCursor(
-                db, sql: "SELECT account, min(first_hour) FROM account_keys WHERE kind = 's' GROUP BY account")
-            while let r = try senders.next() {
-                let h: Int64 = r[1]
-                result[r[0]] = min(result[r[0]] ?? h, h)
-            }
+                db, sql: "SELECT account, key, first_hour FROM account_keys WHERE kind = 's'")
+            while let r = try rows.next() { result[r[0], default: [:]][r[1]] = r[2] }
             return result
+        }
+    }
+
+    /// The oldest and newest hours with account activity.
+    package func activityHours() throws -> ClosedRange<Int64>? {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT min(hour), max(hour) FROM account_hours")
+            guard let lo: Int64 = row?[0], let hi: Int64 = row?[1] else { return nil }
+            return lo...hi
+        }
+    }
+
+    /// The end of the newest period `anomalies` judged.
+    package func lastJudgedUntil() throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT max(until) FROM anomaly_runs") }
+    }
+
+    /// Stores judged windows (replacing an earlier judgement of the same account and window start) and the period
+    /// judged, in one transaction.
+    /// Earlier findings that start in the period (of `account`, if given) are judged anew, so they are replaced.
+    package func saveFindings(
+        _ findings: [AnomalyFindingRecord], period: Range<Int64>, account: String?, at time: Int64
+    ) throws {
+        try writeAccess { db in
+            var sql = "DELETE FROM anomaly_findings WHERE window_start >= ? AND window_start < ?"
+            var args: StatementArguments = [period.lowerBound, period.upperBound]
+            if let account {
+                sql += " AND account = ?"
+                args += [account]
+            }
+            try db.execute(sql: sql, arguments: args)
+            try Self.saveFindings(findings, db)
+            try db.execute(
+                sql: "INSERT INTO anomaly_runs (since, until, at) VALUES (?,?,?)",
+                arguments: [period.lowerBound, period.upperBound, time])
         }
     }
 
@@ -315,22 +359,24 @@ extension RelayStore {
 
     /// Stores judged windows, replacing an earlier judgement of the same account and window start.
     package func saveFindings(_ findings: [AnomalyFindingRecord]) throws {
-        try writeAccess { db in
-            for f in findings {
-                try db.execute(
-                    sql: """
-                        INSERT INTO anomaly_findings (account, window_start, window_end, verdict, score, reasons,
-                            messages, recipients, failed, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?)
-                        ON CONFLICT (account, window_start) DO UPDATE SET window_end = excluded.window_end,
-                            verdict = excluded.verdict, score = excluded.score, reasons = excluded.reasons,
-                            messages = excluded.messages, recipients = excluded.recipients,
-                            failed = excluded.failed, detected_at = excluded.detected_at
-                        """,
-                    arguments: [
-                        f.account, f.windowStart, f.windowEnd, f.verdict, f.score, f.reasons, f.messages,
-                        f.recipients, f.failed, f.detectedAt,
-                    ])
-            }
+        try writeAccess { db in try Self.saveFindings(findings, db) }
+    }
+
+    private static func saveFindings(_ findings: [AnomalyFindingRecord], _ db: Database) throws {
+        for f in findings {
+            try db.execute(
+                sql: """
+                    INSERT INTO anomaly_findings (account, window_start, window_end, verdict, score, reasons,
+                        messages, recipients, failed, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?)
+                    ON CONFLICT (account, window_start) DO UPDATE SET window_end = excluded.window_end,
+                        verdict = excluded.verdict, score = excluded.score, reasons = excluded.reasons,
+                        messages = excluded.messages, recipients = excluded.recipients,
+                        failed = excluded.failed, detected_at = excluded.detected_at
+                    """,
+                arguments: [
+                    f.account, f.windowStart, f.windowEnd, f.verdict, f.score, f.reasons, f.messages,
+                    f.recipients, f.failed, f.detectedAt,
+                ])
         }
     }
 
