@@ -88,22 +88,24 @@ package enum FeedbackReport {
         }
 
         // Part 1: human-readable, quoted-printable UTF-8 so nothing from the log can end a line or a part.
-        var text = "This is an abuse report in the Abuse Reporting Format (RFC 5965), made by relaysum on "
-        text += "\(r.reportingMTA) from the relay's mail log.\n\n"
-        text += MIMEText.singleLine(r.summary) + "\n\n"
+        var text = wrap(
+            "This is an abuse report in the Abuse Reporting Format (RFC 5965), made by relaysum on "
+                + "\(r.reportingMTA) from the relay's mail log.", indent: "")
+        text += "\n" + wrap(MIMEText.singleLine(r.summary), indent: "") + "\n"
         let details = r.details + [.init("Recipients", recipientsLine)]
         let width = (details.map { $0.label.count }.max() ?? 0) + 2
         for d in details {
             let label = (MIMEText.singleLine(d.label) + ":").padding(toLength: width, withPad: " ", startingAt: 0)
-            text += "  \(label)\(MIMEText.singleLine(d.value))\n"
+            let indent = String(repeating: " ", count: width + 2)
+            text += "  " + label + wrap(MIMEText.singleLine(d.value), indent: indent)
         }
         text += "\n"
-        text += "Part 3 is not the original message: relaysum rebuilt "
-        text +=
+        let rebuilt =
             known.isEmpty
-            ? "it from the log, which holds no header field of the message.\n"
-            : "these header fields from the relay's log: \(known.joined(separator: ", ")).\n"
-        for note in notes { text += note + "\n" }
+            ? "it from the log, which holds no header field of the message."
+            : "these header fields from the relay's log: \(known.joined(separator: ", "))."
+        text += wrap("Part 3 is not the original message: relaysum rebuilt " + rebuilt, indent: "")
+        for note in notes { text += wrap(note, indent: "") }
 
         // Plain ASCII text goes as it is (7bit); anything else (a non-ASCII subject or account) quoted-printable.
         let plain =
@@ -136,6 +138,22 @@ package enum FeedbackReport {
         out += headers
         out += "\r\n--\(boundary)--\r\n"
         return Array(out.utf8)
+    }
+
+    /// Words joined into lines of at most 72 characters (within quoted-printable's 76) (a longer word stands alone), each ending in `\n`; lines
+    /// after the first start with `indent`, and the caller puts a label as wide as `indent` before the first.
+    private static func wrap(_ text: String, indent: String, width: Int = 72) -> String {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count > width - indent.count {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        lines.append(current)
+        return lines.enumerated().map { ($0.offset == 0 ? "" : indent) + $0.element + "\n" }.joined()
     }
 
     /// `Received: from name ([ip]) by relay id QUEUEID; date`, from the parts that are safe to write.

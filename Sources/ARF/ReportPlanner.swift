@@ -177,8 +177,10 @@ package struct ReportPlanner {
         var details: [AbuseReport.Detail] = [
             .init("Account", f.account),
             .init("Window", "\(MIMEText.date(f.windowStart)) to \(MIMEText.date(f.windowEnd))"),
-            .init("Messages", "\(f.messages) in the window (Incidents in part 2)"),
-            .init("Recipients", "\(f.recipients) in the window, \(f.failed) of them bounced or deferred"),
+            .init(
+                "In the window",
+                "\(f.messages) messages (Incidents in part 2) to \(f.recipients) recipients, \(f.failed) of them "
+                    + "bounced or deferred"),
             .init("Score", String(format: "%.2f", f.score)),
             .init("Why", f.reasons),
             .init(

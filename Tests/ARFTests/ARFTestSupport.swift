@@ -145,7 +145,8 @@ struct BuiltReport {
 }
 
 extension BuiltReport {
-    /// Part 1 as text (quoted-printable decoded).
+    /// Part 1 as text (quoted-printable decoded), every run of white space (line breaks of the wrapping too) as one
+    /// space.
     var description: String {
         guard let start = text.range(of: "Content-Type: text/plain; charset=utf-8\r\n") else { return "" }
         let rest = text[start.upperBound...]
@@ -153,7 +154,7 @@ extension BuiltReport {
         let body = rest[bodyStart.upperBound...]
         let end = body.range(of: "\r\n--=_relaysum")?.lowerBound ?? body.endIndex
         var raw = String(body[..<end])
-        guard rest.hasPrefix("Content-Transfer-Encoding: quoted-printable") else { return raw }
+        guard rest.hasPrefix("Content-Transfer-Encoding: quoted-printable") else { return Self.flat(raw) }
         raw = raw.replacingOccurrences(of: "=\r\n", with: "")
         var bytes: [UInt8] = []
         var u = Array(raw.utf8)[...]
@@ -167,6 +168,11 @@ extension BuiltReport {
                 bytes.append(b)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return Self.flat(String(decoding: bytes, as: UTF8.self))
+    }
+
+    static func flat(_ text: String) -> String {
+        text.unicodeScalars.split { $0 == " " || $0 == "\r" || $0 == "\n" }.map { String(String.UnicodeScalarView($0)) }
+            .joined(separator: " ")
     }
 }
