@@ -77,13 +77,14 @@ public struct RelaysumConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// The Reporting-MTA host: `reporting_mta`, else this machine's host name.
+    /// The Reporting-MTA host: `reporting_mta`, else this machine's host name (if it is a valid one), else
+    /// `localhost`.
     public var reportingHost: String {
         if let h = report.reportingMTA { return h }
         var buffer = [CChar](repeating: 0, count: 256)
         if gethostname(&buffer, buffer.count) == 0 {
             let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if !name.isEmpty { return name }
+            if MailboxSyntax.isHostName(name) { return name }
         }
         return "localhost"
     }

@@ -57,7 +57,7 @@ struct ArfCommand: ParsableCommand {
         func run() throws {
             let config = try options.load()
             let since = try selection.bound(timeZone: try database.timeZone())
-            let store = try ReportStore.run { try RelayStore(path: database.path) }
+            let store = try ArfCommand.openStore(database)
             _ = try ArfCommand.buildAndStore(store: store, config: config, since: since)
             guard let out else { return }
             do {
@@ -111,7 +111,8 @@ struct ArfCommand: ParsableCommand {
                 ? "sendmail \(config.transport.sendmailPath)"
                 : "smtp \(config.transport.host ?? "localhost"):\(config.transport.port)"
             if dryRun {
-                let store = try ReportStore.run { try RelayStore(path: database.path, readOnly: true) }
+                // Opened for writing so an older database gets the reports table; nothing else is written.
+                let store = try ArfCommand.openStore(database)
                 let plan = try ReportStore.run {
                     try ReportPlanner(store: store, configuration: config, userAgent: version, now: now).plan(
                         since: since)
@@ -129,7 +130,7 @@ struct ArfCommand: ParsableCommand {
                 ArfCommand.printUnaddressed(plan)
                 return
             }
-            let store = try ReportStore.run { try RelayStore(path: database.path) }
+            let store = try ArfCommand.openStore(database)
             _ = try ArfCommand.buildAndStore(store: store, config: config, since: since)
             let transport: any ReportTransport
             do {
@@ -150,6 +151,15 @@ struct ArfCommand: ParsableCommand {
             )
             if !outcome.failed.isEmpty { throw ExitCode.failure }
         }
+    }
+
+    /// The existing database (a mistyped --db must not pass for an empty one).
+    static func openStore(_ database: DatabaseOptions) throws -> RelayStore {
+        guard FileManager.default.fileExists(atPath: database.path) else {
+            throw RelaysumFailure(
+                description: "no database at \(database.path) (run `relaysum ingest` first, or pass --db)")
+        }
+        return try ReportStore.run { try RelayStore(path: database.path) }
     }
 
     /// Plans and stores new reports; prints what was built, held and not built.

@@ -131,6 +131,19 @@ import Testing
             build.stdout.contains("not built: 1 report about sasl:alice@shop1.example: no abuse address configured"))
     }
 
+    @Test(arguments: [["arf", "build"], ["arf", "send"], ["arf", "send", "--dry-run"]])
+    func aMissingDatabaseIsAnErrorNotAnEmptyOne(_ command: [String]) throws {
+        let t = try TempDir()
+        let r = try CLI.run(
+            command + [
+                "--db", t.path("typo.sqlite"), "--config",
+                Self.packageRoot.appendingPathComponent("contrib/relaysum.toml").path,
+            ])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("no database at \(t.path("typo.sqlite"))"))
+        #expect(!FileManager.default.fileExists(atPath: t.path("typo.sqlite")))
+    }
+
     @Test func configCheck() throws {
         let t = try TempDir()
         let good = try CLI.run([
