@@ -78,14 +78,25 @@ package struct AnomalyInput: Sendable {
 }
 
 /// Judges each account's hours in a period against its own trailing baseline (or, for an account without enough
-/// history, against the relay's accounts), then joins flagged hours into windows and gives each a verdict.
+/// history, against the relay's typical account), then joins flagged hours into windows and gives each a verdict.
+/// Each day of the period has its own baseline: the `baseline_days` before it, less hours already flagged.
 ///
-/// Signals per hour (thresholds in `AnomalyThresholds`): volume, new network (a network first used within the
-/// last 24 h by an account with history, or more client addresses than ever), brute force (a burst of failed
-/// logins for the login before it sent from a new network), new sender domain, spread; failures are judged
-/// per hour and over the window. A window is `compromised` when volume comes with failures, a new network, brute
-/// force or a new sender domain; or failures with a new network, brute force or a new sender domain, and at least
-/// `compromise_minimum` recipients; or brute force with that many recipients. Any other flagged window is `review`.
+/// Signals (thresholds in `AnomalyThresholds`):
+/// - volume: an hour's recipients at least `volume_minimum` and `volume_factor` × the account's busy hour (its
+///   `quantile` hour, quiet hours counted); or a window's recipients that many times its busy day per day;
+/// - failures: bounced + deferred recipients beyond the relay's own share in those hours (an outage is everyone's),
+///   over the window, or over the mail from new networks alone;
+/// - new network: a client network first used in the last 24 h by an account with history, or more client
+///   addresses in one hour than `clients_minimum` and than ever;
+/// - brute force: `auth_failure_minimum` failed logins for the login (or, not logged, from that network) in the
+///   `auth_lookback_hours` before it sent from a new network;
+/// - new sender: a sender domain the account first used in the last 24 h;
+/// - spread: recipient domains in an hour far above its normal.
+///
+/// A window is `compromised` when volume comes with a new network, brute force or new sender (access signals), or
+/// with failures that are at least `failure_share` bounces; when failures come with an access signal and at least
+/// `compromise_minimum` recipients; when brute force comes with that many recipients; or when two or more new
+/// networks and more client addresses than ever send that many. Any other flagged window is `review`.
 package struct AnomalyDetector {
     package var thresholds: AnomalyThresholds
 
@@ -101,6 +112,8 @@ package struct AnomalyDetector {
     struct Baseline {
         var activeHours = 0
         var recipientsQuantile: Double = 0
+        /// The same quantile of whole days' recipients (for windows that last).
+        var recipientsDayQuantile: Double = 0
         var domainsQuantile: Double = 0
         var maxClients: Int64 = 0
         var failedShare: Double = 0
@@ -126,6 +139,8 @@ package struct AnomalyDetector {
         /// Recipients from the new networks, and those of them that failed beyond the relay's own share.
         var newNetworkRecipients: Int64 = 0
         var newNetworkFailed: Double = 0
+        /// More client addresses in the hour than `clients_minimum` and than ever before.
+        var manyClients = false
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
@@ -171,6 +186,7 @@ package struct AnomalyDetector {
             let relayTypical = Baseline(
                 activeHours: t.historyMinimumHours,
                 recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
+                recipientsDayQuantile: Self.median(established.map(\.recipientsDayQuantile)),
                 domainsQuantile: Self.median(established.map(\.domainsQuantile)),
                 maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
                 failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
@@ -233,7 +249,10 @@ package struct AnomalyDetector {
                 e.newNetworkFailed += max(0, Double(k.failed) - othersShare * Double(k.recipients))
             }
             if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
-            if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
+            if h.clients >= t.clientsMinimum && h.clients > base.maxClients {
+                e.manyClients = true
+                e.signals.insert(.newNetwork)
+            }
             for k in keys where k.kind == .sender {
                 guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
                 if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
@@ -288,6 +307,10 @@ package struct AnomalyDetector {
         b.activeHours = kept.filter { $0.messages > 0 }.count
         b.recipientsQuantile = Self.quantile(kept.map { Double($0.recipients) }, of: totalHours, thresholds.quantile)
         b.domainsQuantile = Self.quantile(kept.map { Double($0.domains) }, of: totalHours, thresholds.quantile)
+        var days: [Int64: Double] = [:]
+        for h in kept { days[h.hour / (24 * Self.hour), default: 0] += Double(h.recipients) }
+        b.recipientsDayQuantile = Self.quantile(
+            Array(days.values), of: max(days.count, (totalHours + 23) / 24), thresholds.quantile)
         b.maxClients = kept.map(\.clients).max() ?? 0
         let rcpt = kept.reduce(Int64(0)) { $0 + $1.recipients }
         b.failedShare = rcpt > 0 ? Double(kept.reduce(Int64(0)) { $0 + $1.failed }) / Double(rcpt) : 0
@@ -326,15 +349,24 @@ package struct AnomalyDetector {
 
     // MARK: windows and verdicts
 
-    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window.
+    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window, and hours that send
+    /// from the same new network within `newForHours` are one window (an intruder's first test and the burst
+    /// after it are one incident, which started with the first).
     func windows(_ evidence: [HourEvidence]) -> [[HourEvidence]] {
         var result: [[HourEvidence]] = []
         for e in evidence.sorted(by: { $0.hour.hour < $1.hour.hour }) {
-            if let last = result.last?.last, e.hour.hour - last.hour.hour <= 2 * Self.hour {
-                result[result.count - 1].append(e)
-            } else {
-                result.append([e])
+            if let current = result.last, let last = current.last {
+                let near = e.hour.hour - last.hour.hour <= 2 * Self.hour
+                let networks = Set(e.newNetworks.map(\.0))
+                let sameNetwork =
+                    !networks.isEmpty && e.hour.hour - last.hour.hour <= Self.newForHours * Self.hour
+                    && current.contains { w in w.newNetworks.contains { networks.contains($0.0) } }
+                if near || sameNetwork {
+                    result[result.count - 1].append(e)
+                    continue
+                }
             }
+            result.append([e])
         }
         return result
     }
@@ -355,16 +387,41 @@ package struct AnomalyDetector {
         let newNetworkFailures =
             !signals.contains(.failures) && failuresFlag(recipients: newRecipients, failed: newFailed, base: ref)
         if newNetworkFailures { signals.insert(.failures) }
+        // A volume that lasts: the window's recipients against the account's busy day (as many days as it lasts).
+        let hours = (window.last!.hour.hour - window.first!.hour.hour) / Self.hour + 1
+        let expected = ref.recipientsDayQuantile * max(1, Double(hours) / 24)
+        let sustained =
+            !signals.contains(.volume) && hours > 1
+            && Double(recipients) >= max(Double(t.volumeMinimum), t.volumeFactor * expected)
+        if sustained { signals.insert(.volume) }
+        var networks: [String: Int64] = [:]
+        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
+        // Several new networks and more client addresses than ever: many hands on one login.
+        let distributed = networks.count >= 2 && window.contains { $0.manyClients }
         let access = signals.contains(.newNetwork) || signals.contains(.bruteForce) || signals.contains(.newSender)
+        let enough = recipients >= t.compromiseMinimum
+        // From the usual network and addresses, a burst whose failures are mostly deferrals is a newsletter meeting
+        // the big mailbox providers' rate limits; it takes bounces to make it an intruder's.
+        let bounced = window.reduce(Int64(0)) { $0 + $1.hour.bounced }
+        let bouncedEnough = recipients > 0 && Double(bounced) / Double(recipients) >= t.failureShare
         let compromised =
-            (signals.contains(.volume) && (signals.contains(.failures) || access))
-            || (signals.contains(.failures) && access && recipients >= t.compromiseMinimum)
-            || (signals.contains(.bruteForce) && recipients >= t.compromiseMinimum)
+            (signals.contains(.volume) && ((signals.contains(.failures) && (access || bouncedEnough)) || access))
+            || (signals.contains(.failures) && access && enough)
+            || (signals.contains(.bruteForce) && enough) || (distributed && enough)
 
         var reasons: [String] = []
         var score = 0.0
         let peak = window.max { $0.hour.recipients < $1.hour.recipients }!.hour
-        if signals.contains(.volume) {
+        if sustained {
+            let d = ref.recipientsDayQuantile
+            score += min(Double(recipients) / max(expected, 1) / t.volumeFactor, 10)
+            let against =
+                base.isNew
+                ? "a new account; the relay's typical busiest day is \(Self.number(d))"
+                : "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
+                    + "day (\(Self.number(d)))"
+            reasons.append("\(recipients) recipients in \(hours) h, \(against)")
+        } else if signals.contains(.volume) {
             let q = ref.recipientsQuantile
             let ratio = Double(peak.recipients) / max(q, 1)
             score += min(ratio / t.volumeFactor, 10)
@@ -389,8 +446,6 @@ package struct AnomalyDetector {
             text += "; usually \(Self.percent(ref.failedShare)))"
             reasons.append(text)
         }
-        var networks: [String: Int64] = [:]
-        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
         if !networks.isEmpty {
             score += 1
             let list = networks.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) (\($0.value) recipients)" }
