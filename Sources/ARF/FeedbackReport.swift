@@ -97,7 +97,10 @@ package enum FeedbackReport {
         for d in details {
             let label = (MIMEText.singleLine(d.label) + ":").padding(toLength: width, withPad: " ", startingAt: 0)
             let indent = String(repeating: " ", count: width + 2)
-            text += "  " + label + wrap(MIMEText.singleLine(d.value), indent: indent)
+            var value = MIMEText.singleLine(d.value)
+            // A value from a log can be any length (a 1000-character local part): part 1 shows its start.
+            if value.count > 300 { value = value.prefix(300) + "… (\(value.count) characters in all)" }
+            text += "  " + label + wrap(value, indent: indent)
         }
         text += "\n"
         let rebuilt =

@@ -22,11 +22,15 @@ import Testing
         account: String = "sasl:alice",
         incidents: Int = 1, total: Int = 0, max: Int = 50, clientName: String? = "mail.shop1.example"
     ) -> AbuseReport {
-        AbuseReport(
+        let shown = sender.map { $0.isEmpty ? "<>" : "<\($0)>" } ?? "(not logged)"
+        return AbuseReport(
             from: "abuse-desk@relay.example", to: "abuse@hosting.example", date: 1_794_225_600,
             messageID: "relaysum-1@relay.example", reportingMTA: "relay.example", userAgent: "relaysum/0.1.0",
             summary: "The relay rejected a message for its content at END-OF-MESSAGE.",
-            details: [.init("Account", account), .init("Reason", "5.7.1 Spam message rejected")],
+            details: [
+                .init("Account", account), .init("Envelope sender", shown),
+                .init("Reason", "5.7.1 Spam message rejected"),
+            ],
             fallbackSubject: "Abuse report: message from \(account) blocked", originalMailFrom: sender,
             originalRecipients: recipients, totalRecipients: total, maxRecipients: max, arrivalDate: 1_794_222_001,
             sourceIP: sourceIP, incidents: incidents, originalMessageID: messageID, originalSubject: subject,
@@ -61,7 +65,8 @@ import Testing
             name: "1000-character local part",
             report: report(
                 sender: longLocal + "@shop1.example", recipients: [longLocal + "@far.example", "ok@far.example"]),
-            listed: ["ok@far.example"], notes: ["envelope sender is left out", "1 recipient address is left out"]),
+            listed: ["ok@far.example"],
+            notes: ["envelope sender is left out", "1 recipient address is left out", "(1016 characters in all)"]),
         Case(
             name: "quote, semicolon, CR LF and NUL in addresses",
             report: report(
@@ -107,6 +112,7 @@ import Testing
         #expect(rcptTo == c.listed.map { "Original-Rcpt-To: <\($0)>" })
         for note in c.notes { #expect(built.description.contains(note), "part 1 lacks \(note)") }
         #expect(built.description.contains("Part 3 is not the original message"))
+        #expect(!built.description.contains(Self.longLocal), "a 1000-character value is shortened in part 1")
         #expect(built.feedbackFields.contains("Incidents: \(max(1, c.report.incidents))"))
     }
 

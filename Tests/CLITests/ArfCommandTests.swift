@@ -120,6 +120,48 @@ import Testing
         #expect(Self.files(t.path("mail")).count == 6)
     }
 
+    /// Hostile data as the parsers pass it on from a log (non-ASCII, `=?`, quotes and semicolons in addresses and
+    /// the subject, a 1000-character local part) gives reports that still pass both readers.
+    @Test func hostileLogLinesGiveSafeReports() throws {
+        let t = try TempDir()
+        let (db, config) = try Self.setUp(t)
+        let long = String(repeating: "x", count: 1000)
+        let log = """
+            Nov 10 08:01:01 relay9 postfix/cleanup[4004]: 9E2F3A4B5C: reject: header Subject: Gewinn =?utf-8?q?x?= \
+            für Sie; "quoted" <b> from mail.shop2.example[192.0.2.20]; from=<\(long)@shop2.example> \
+            to=<lucky@far.example> proto=ESMTP helo=<mail.shop2.example>: 5.7.1 message content rejected
+            Nov 10 08:03:01 relay9 postfix/smtpd[4003]: 3A4B5C6D7E: milter-reject: END-OF-MESSAGE from \
+            mail.shop2.example[192.0.2.20]: 5.7.1 Rejected by rspamd: spam; from=<a"b;c@shop2.example> \
+            to=<"x;y"@far.example> proto=ESMTP helo=<mail.shop2.example>
+            Nov 10 08:04:01 relay9 postfix/smtpd[4003]: 4A4B5C6D7E: milter-reject: END-OF-MESSAGE from \
+            mail.shop2.example[192.0.2.20]: 5.7.1 Spam ü; from=<jürgen@shop2.example> to=<müller@far.example> \
+            proto=ESMTP helo=<mail.shop2.example>
+
+            """
+        try log.write(toFile: t.path("hostile.log"), atomically: true, encoding: .utf8)
+        let ingest = try CLI.run(["ingest", "--db", db, "--year", "2026", "--timezone", "UTC", t.path("hostile.log")])
+        try #require(ingest.status == 0)
+        let build = try CLI.run(["arf", "build", "--db", db, "--config", config, "--out", t.path("out")])
+        #expect(build.stdout.contains("built 9 reports"))
+        let emls = Self.files(t.path("out"))
+        let python = try #require(Self.python)
+        let validated = try CLI.runTool(python, [Self.validator, "--strict"] + emls)
+        #expect(validated.status == 0, "\(validated.stdout)")
+        let sisimai = try CLI.runTool("/usr/bin/perl", [Self.sisimaiScript] + emls)
+        #expect(sisimai.stdout.split(separator: "\n").count == 9)
+        #expect(sisimai.stdout.split(separator: "\n").allSatisfy { $0.split(separator: " ")[1] == "abuse" })
+        for eml in emls {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: eml))
+            #expect(bytes.allSatisfy { $0 < 0x80 }, "8-bit data in \(eml)")
+        }
+        let header = try emls.map { try String(contentsOfFile: $0, encoding: .utf8) }.first {
+            $0.contains("9E2F3A4B5C")
+        }
+        let text = try #require(header)
+        #expect(text.contains("Subject: =?UTF-8?B?"))
+        #expect(!text.contains(long))
+    }
+
     @Test func withoutAnAbuseAddressNothingIsBuiltAndTheOutputSaysSo() throws {
         let t = try TempDir()
         let (db, config) = try Self.setUp(t, abuse: false)
