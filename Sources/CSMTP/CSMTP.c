@@ -21,6 +21,22 @@ static size_t read_message(char *buffer, size_t size, size_t count, void *contex
     return n;
 }
 
+// Keeps the server's last reply line, so a refusal is reported in the server's own words ("451 4.3.0 ...").
+struct reply {
+    char line[256];
+};
+
+static int keep_reply(CURL *handle, curl_infotype type, char *data, size_t size, void *context) {
+    (void)handle;
+    if (type != CURLINFO_HEADER_IN) return 0;
+    struct reply *r = context;
+    size_t n = size < sizeof r->line - 1 ? size : sizeof r->line - 1;
+    while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n')) n--;
+    for (size_t i = 0; i < n; i++) r->line[i] = (data[i] >= 0x20 && data[i] < 0x7f) ? data[i] : '?';
+    r->line[n] = 0;
+    return 0;
+}
+
 static void init_once(void) {
     static int done = 0;
     if (!done) {
@@ -40,6 +56,7 @@ int relaysum_smtp_send(const char *url, int require_tls, const char *ca_file, co
     }
     char curl_error[CURL_ERROR_SIZE] = "";
     struct upload u = {message, message_length, 0};
+    struct reply last = {""};
     struct curl_slist *recipients = curl_slist_append(NULL, rcpt_to);
     char from[1024];
     snprintf(from, sizeof from, "<%s>", mail_from);
@@ -61,6 +78,9 @@ int relaysum_smtp_send(const char *url, int require_tls, const char *ca_file, co
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_seconds);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, timeout_seconds);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, keep_reply);
+    curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &last);
+    curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 
     CURLcode rc = curl_easy_perform(curl);
     int result = 0;
@@ -68,8 +88,7 @@ int relaysum_smtp_send(const char *url, int require_tls, const char *ca_file, co
         long reply = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply);
         if (reply >= 400) {
-            snprintf(error, error_size, "%s (server replied %ld)", curl_error[0] ? curl_error : curl_easy_strerror(rc),
-                     reply);
+            snprintf(error, error_size, "server replied %s", last.line[0] ? last.line : curl_error);
             result = (int)reply;
         } else {
             snprintf(error, error_size, "%s", curl_error[0] ? curl_error : curl_easy_strerror(rc));

@@ -175,6 +175,15 @@ import Testing
         )
         .sendAll { 50 }
         #expect(refused.sent.isEmpty && refused.failed.count == 4)
+        #expect(refused.failed.allSatisfy { $0.error.contains("535 5.7.8 Authentication credentials invalid") })
+
+        // The server's certificate is verified: without the CA that signed it, nothing is sent.
+        var unverified = Self.smtp(dir, port: first.port)
+        unverified.caFile = nil
+        let untrusted = try ReportMailer(store: store, transport: unverified, from: "abuse-desk@relay.example")
+            .sendAll { 60 }
+        #expect(untrusted.sent.isEmpty && untrusted.failed.count == 4)
+        #expect(untrusted.failed.allSatisfy { $0.error.contains("certificate") })
 
         // The server takes two messages, then answers 451: two sent, two failed.
         let mailer = ReportMailer(
@@ -182,7 +191,7 @@ import Testing
         let run1 = try mailer.sendAll { 100 }
         first.stop()
         #expect(run1.sent.count == 2 && run1.failed.count == 2)
-        #expect(run1.failed.allSatisfy { $0.error.contains("451") })
+        #expect(run1.failed.allSatisfy { $0.error.hasSuffix("server replied 451 4.3.0 Try again later") })
 
         // The next run, against a server that accepts, delivers the other two; a third run sends nothing.
         let second = try SMTPServer(dir, out: dir.path("second"))
