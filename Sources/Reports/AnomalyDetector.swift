@@ -88,8 +88,8 @@ package struct AnomalyInput: Sendable {
 ///   over the window, or over the mail from new networks alone;
 /// - new network: a client network first used in the last 24 h by an account with history, or more client
 ///   addresses in one hour than `clients_minimum` and than ever;
-/// - brute force: `auth_failure_minimum` failed logins for the login (or, not logged, from that network) in the
-///   `auth_lookback_hours` before it sent from a new network;
+/// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
+///   or five times as many for the login from anywhere, in the `auth_lookback_hours` before it sent from there;
 /// - new sender: a sender domain the account first used in the last 24 h;
 /// - spread: recipient domains in an hour far above its normal.
 ///
@@ -266,15 +266,20 @@ package struct AnomalyDetector {
             let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
             var count: Int64 = 0
             var worst: (Int64, String) = (0, "")
-            // Failed logins for this login, and those whose login was not logged from the new networks.
+            // Failed logins for this login, and those whose login was not logged, from the new networks; failed
+            // logins for this login from elsewhere count when there are five times as many (a botnet's guesses
+            // come from many networks, a mistyped password on the road from one).
             let newNetworks = Set(e.newNetworks.map(\.0))
-            let anonymous = (failures[""] ?? []).filter { f in
+            let fromNew = { (f: AuthFailureHour) in
                 f.clientIP.flatMap(RelayStore.network(of:)).map(newNetworks.contains) ?? false
             }
-            for f in (failures[login] ?? []) + anonymous where f.hour >= lookbackStart && f.hour <= h.hour {
-                count += f.failures
-                if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
+            let recent = ((failures[login] ?? []) + (failures[""] ?? []).filter(fromNew)).filter {
+                $0.hour >= lookbackStart && $0.hour <= h.hour
             }
+            let near = recent.filter(fromNew).reduce(Int64(0)) { $0 + $1.failures }
+            let all = recent.reduce(Int64(0)) { $0 + $1.failures }
+            count = near >= t.authFailureMinimum ? near : (all >= 5 * t.authFailureMinimum ? all : 0)
+            for f in recent where f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
             if count >= t.authFailureMinimum {
                 e.bruteForce = (count, worst.1)
                 e.signals.insert(.bruteForce)

@@ -252,6 +252,18 @@ import Testing
         #expect(f.reasons.contains { $0.hasPrefix("80 failed logins in the 3 h before, most from 198.51.100.7") })
     }
 
+    @Test func aFewFailedLoginsElsewhereDoNotMakeATravellerABruteForce() throws {
+        var w = World()
+        w.history("sasl:quinn", perHour: 5)
+        w.auth = [AuthFailureHour(login: "quinn", clientIP: "198.51.100.110", hour: Self.at(7), failures: 24)]
+        w.send("sasl:quinn", at: Self.at(8), recipients: 36, network: "203.0.113.0/24")
+        let f = try #require(detect(w).first)
+        #expect(f.verdict == .review && f.signals == [.newNetwork])
+        // Five times the minimum from anywhere is a botnet's guessing.
+        w.auth[0].failures = 50
+        #expect(detect(w).first?.verdict == .compromised)
+    }
+
     @Test func failedLoginsFromTheUsualNetworkAreAStalePasswordNotABruteForce() {
         var w = World()
         w.history("sasl:ivy", perHour: 5)
