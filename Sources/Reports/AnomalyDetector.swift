@@ -117,8 +117,22 @@ package struct AnomalyDetector {
         var domainsQuantile: Double = 0
         var maxClients: Int64 = 0
         var failedShare: Double = 0
-        var isNew: Bool { activeHours < minimumHours }
+        /// Hours from the account's first activity in the baseline to its end.
+        var spanHours: Int64 = 0
+        var isNew: Bool { activeHours < minimumHours || spanHours < minimumSpanHours }
+
+        /// Each measure the larger of this baseline's and `other`'s.
+        func atLeast(_ other: Baseline) -> Baseline {
+            var b = self
+            b.recipientsQuantile = max(b.recipientsQuantile, other.recipientsQuantile)
+            b.recipientsDayQuantile = max(b.recipientsDayQuantile, other.recipientsDayQuantile)
+            b.domainsQuantile = max(b.domainsQuantile, other.domainsQuantile)
+            b.maxClients = max(b.maxClients, other.maxClients)
+            b.failedShare = max(b.failedShare, other.failedShare)
+            return b
+        }
         var minimumHours: Int
+        var minimumSpanHours: Int64 = 0
     }
 
     struct RelayHour {
@@ -141,6 +155,12 @@ package struct AnomalyDetector {
         var newNetworkFailed: Double = 0
         /// More client addresses in the hour than `clients_minimum` and than ever before.
         var manyClients = false
+
+        /// Volume or failures together with a new network, brute force or a new sender.
+        var looksCompromised: Bool {
+            (signals.contains(.volume) || signals.contains(.failures))
+                && !signals.isDisjoint(with: [.newNetwork, .bruteForce, .newSender])
+        }
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
@@ -189,18 +209,19 @@ package struct AnomalyDetector {
                 recipientsDayQuantile: Self.median(established.map(\.recipientsDayQuantile)),
                 domainsQuantile: Self.median(established.map(\.domainsQuantile)),
                 maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
-                failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
+                failedShare: Self.median(established.map(\.failedShare)), minimumHours: 0)
             for (account, today) in activeToday {
                 let base = baselines[account]!
+                // A new account's little history still counts: the larger of it and the relay's typical account.
+                let ref = base.isNew ? base.atLeast(relayTypical) : base
                 for h in today {
                     let e = judgeHour(
-                        h, base: base, ref: base.isNew ? relayTypical : base, relay: relay[h.hour] ?? RelayHour(),
+                        h, base: base, ref: ref, relay: relay[h.hour] ?? RelayHour(),
                         keys: keysByAccount[account]?[h.hour] ?? [], senderDomains: senderDomains[account] ?? [:],
                         failures: failuresByLogin, baselineStart: dayStart - baselineLength)
-                    if !e.signals.isEmpty {
-                        evidence[account, default: []].append(e)
-                        excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1))
-                    }
+                    if !e.signals.isEmpty { evidence[account, default: []].append(e) }
+                    // An hour that looks like an intruder's leaves later baselines; a newsletter's stays in them.
+                    if e.looksCompromised { excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1)) }
                 }
             }
             dayStart += day
@@ -308,8 +329,11 @@ package struct AnomalyDetector {
             return n + (hi >= lo ? (hi - lo) / Self.hour + 1 : 0)
         }
         let totalHours = max(Int((to - from) / Self.hour - excludedHours), kept.count)
-        var b = Baseline(minimumHours: thresholds.historyMinimumHours)
+        var b = Baseline(
+            minimumHours: thresholds.historyMinimumHours,
+            minimumSpanHours: Int64(thresholds.historyMinimumDays) * 24)
         b.activeHours = kept.filter { $0.messages > 0 }.count
+        if let first = kept.first(where: { $0.messages > 0 }) { b.spanHours = (to - first.hour) / Self.hour }
         b.recipientsQuantile = Self.quantile(kept.map { Double($0.recipients) }, of: totalHours, thresholds.quantile)
         b.domainsQuantile = Self.quantile(kept.map { Double($0.domains) }, of: totalHours, thresholds.quantile)
         var days: [Int64: Double] = [:]
