@@ -177,10 +177,8 @@ package enum HTMLReport {
             """
         p += findingsSection(c)
         p += """
-            <div class="pair">
             \(topSection(id: "top-accounts", title: "Top accounts", keyName: "Account", rows: c.topAccounts))
             \(topSection(id: "top-domains", title: "Top sending domains", keyName: "Sender domain", rows: c.topDomains))
-            </div>
 
             """
         p += binTable(c)
@@ -238,21 +236,18 @@ package enum HTMLReport {
         th { font-size: 12px; color: var(--muted); font-weight: 600; }
         td.n, th.n { text-align: right; white-space: nowrap; }
         td.key-cell { overflow-wrap: anywhere; }
-        .top table { font-size: 12.5px; } .top th, .top td { padding: 3px 5px; }
         tr.compromised td:first-child { border-left: 4px solid var(--compromised); }
         tr.review td:first-child { border-left: 4px solid var(--review); }
-        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 28px; }
-        td.reasons { min-width: 300px; }
+        .top svg { max-width: 760px; }
+        td.when { white-space: nowrap; } #anomalies td.key-cell { min-width: 11em; }
         .none { color: var(--muted); font-style: italic; }
         details summary { cursor: pointer; color: var(--muted); }
-        @media (max-width: 800px) { .pair { grid-template-columns: 1fr; } }
         @media print {
           @page { size: A4 landscape; margin: 12mm; }
           body { max-width: none; padding: 0; font-size: 10pt; }
           * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
           section, .chart, tr { break-inside: avoid; }
           details { display: block; } details > summary { display: none; }
-          .pair { grid-template-columns: 1fr 1fr; }
         }
         """
 
@@ -429,7 +424,7 @@ package enum HTMLReport {
             s +=
                 "<tr class=\"\(kind)\"><td>\(i + 1)</td><td><span class=\"key \(kind)\">\(kind)</span></td>"
                 + "<td class=\"key-cell\">\(escape(w.account))</td>"
-                + "<td>\(escape(stamp(w.windowStart))) to \(escape(clockOrStamp(w.windowEnd, after: w.windowStart)))</td>"
+                + "<td class=\"when\">\(escape(stamp(w.windowStart)))<br>to \(escape(clockOrStamp(w.windowEnd, after: w.windowStart)))</td>"
                 + "<td class=\"n\">\(String(format: "%.1f", w.score))</td><td class=\"n\">\(number(w.messages))</td>"
                 + "<td class=\"n\">\(number(w.recipients))</td><td class=\"n\">\(number(w.failed))</td>"
                 + "<td class=\"reasons\">\(escape(w.reasons))</td></tr>\n"
@@ -441,8 +436,8 @@ package enum HTMLReport {
         var s = "<section class=\"top\">\n<h2>\(title)</h2>\n"
         guard !rows.isEmpty else { return s + "<p class=\"none\">No messages in this period.</p>\n</section>\n" }
         let rowHeight = 24.0
-        let width = 540.0
-        let labelWidth = 210.0
+        let width = 760.0
+        let labelWidth = 260.0
         let valueWidth = 64.0
         let height = rowHeight * Double(rows.count) + 6
         let maxValue = Double(rows.map(\.messages).max() ?? 1)
@@ -456,7 +451,7 @@ package enum HTMLReport {
             s +=
                 "<g><title>\(escape(key)): \(number(r.messages)) messages, \(number(r.recipients)) recipients</title>"
                 + "<text class=\"label\" x=\"\(fmt(labelWidth - 8))\" y=\"\(fmt(y + 15))\" text-anchor=\"end\">"
-                + "\(escape(truncated(key, 30)))</text>"
+                + "\(escape(truncated(key, 40)))</text>"
                 + "<rect class=\"bar\" x=\"\(fmt(labelWidth))\" y=\"\(fmt(y + 3))\" width=\"\(fmt(barWidth))\" "
                 + "height=\"\(fmt(rowHeight - 8))\" rx=\"2\"/>"
                 + "<text class=\"value\" x=\"\(fmt(labelWidth + barWidth + 6))\" y=\"\(fmt(y + 15))\">"

@@ -33,7 +33,7 @@ import Testing
         #expect(html.contains("first time from 203.0.113.0/24 (300 recipients)"))
         // The period runs 2026-10-15 to 2026-10-25, so the burst's window (22 days after 2026-10-01, 02:00 UTC)
         // is on it, drawn by the hour.
-        #expect(html.contains("2026-10-23 02:00 UTC to 04:00"), "burst at \(burst)")
+        #expect(html.contains("2026-10-23 02:00 UTC<br>to 04:00"), "burst at \(burst)")
         // Nothing to load and nothing to run.
         for banned in ["<script", "http://", "https://", " src=", "@import", "url("] {
             #expect(!html.contains(banned), "\(banned)")
