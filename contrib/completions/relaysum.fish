@@ -23,7 +23,7 @@ function __relaysum_parse_tokens -S
         __relaysum_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'ingest'
-            __relaysum_parse_subcommand -r 1 'db=' 'timezone=' 'mta=' 'host=' 'year=' 'quiet' 'version' 'h/help'
+            __relaysum_parse_subcommand -r 1 'db=' 'timezone=' 'mta=' 'host=' 'year=' 'quiet' 'verbose' 'version' 'h/help'
         case 'summary'
             __relaysum_parse_subcommand 0 'db=' 'timezone=' 'format=' 'since=' 'until=' 'by=' 'top=' 'host=' 'sender=' 'recipients' 'ids' 'sort=' 'version' 'h/help'
         case 'rejects'
@@ -109,7 +109,8 @@ complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_opti
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" mta' -l 'mta' -d 'Which MTA wrote the logs: auto, postfix or exim (default: auto, told apart by content).' -rfka 'auto postfix exim'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" host' -l 'host' -d 'Record every line under this relay name instead of the syslog host name.' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" year' -l 'year' -d 'The year of the first classic syslog stamp (default: inferred from the file\'s time).' -rfka ''
-complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" quiet' -l 'quiet' -d 'Print nothing but errors.'
+complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" quiet' -l 'quiet' -d 'Print nothing but errors (for cron).'
+complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" verbose' -l 'verbose' -d 'Also print each file as it is finished, with its size and speed.'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" version' -l 'version' -d 'Show the version.'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum summary" db' -l 'db' -d 'The SQLite database (default: $RELAYSUM_DB, else ./relaysum.sqlite).' -rfka ''
