@@ -88,8 +88,8 @@ package struct AnomalyInput: Sendable {
 ///   over the window, or over the mail from new networks alone;
 /// - new network: a client network first used in the last 24 h by an account with history, or more client
 ///   addresses in one hour than `clients_minimum` and than ever;
-/// - brute force: `auth_failure_minimum` failed logins for the login (or, not logged, from that network) in the
-///   `auth_lookback_hours` before it sent from a new network;
+/// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
+///   or five times as many for the login from anywhere, in the `auth_lookback_hours` before it sent from there;
 /// - new sender: a sender domain the account first used in the last 24 h;
 /// - spread: recipient domains in an hour far above its normal.
 ///
@@ -117,8 +117,22 @@ package struct AnomalyDetector {
         var domainsQuantile: Double = 0
         var maxClients: Int64 = 0
         var failedShare: Double = 0
-        var isNew: Bool { activeHours < minimumHours }
+        /// Hours from the account's first activity in the baseline to its end.
+        var spanHours: Int64 = 0
+        var isNew: Bool { activeHours < minimumHours || spanHours < minimumSpanHours }
+
+        /// Each measure the larger of this baseline's and `other`'s.
+        func atLeast(_ other: Baseline) -> Baseline {
+            var b = self
+            b.recipientsQuantile = max(b.recipientsQuantile, other.recipientsQuantile)
+            b.recipientsDayQuantile = max(b.recipientsDayQuantile, other.recipientsDayQuantile)
+            b.domainsQuantile = max(b.domainsQuantile, other.domainsQuantile)
+            b.maxClients = max(b.maxClients, other.maxClients)
+            b.failedShare = max(b.failedShare, other.failedShare)
+            return b
+        }
         var minimumHours: Int
+        var minimumSpanHours: Int64 = 0
     }
 
     struct RelayHour {
@@ -141,6 +155,12 @@ package struct AnomalyDetector {
         var newNetworkFailed: Double = 0
         /// More client addresses in the hour than `clients_minimum` and than ever before.
         var manyClients = false
+
+        /// Volume or failures together with a new network, brute force or a new sender.
+        var looksCompromised: Bool {
+            (signals.contains(.volume) || signals.contains(.failures))
+                && !signals.isDisjoint(with: [.newNetwork, .bruteForce, .newSender])
+        }
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
@@ -189,18 +209,19 @@ package struct AnomalyDetector {
                 recipientsDayQuantile: Self.median(established.map(\.recipientsDayQuantile)),
                 domainsQuantile: Self.median(established.map(\.domainsQuantile)),
                 maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
-                failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
+                failedShare: Self.median(established.map(\.failedShare)), minimumHours: 0)
             for (account, today) in activeToday {
                 let base = baselines[account]!
+                // A new account's little history still counts: the larger of it and the relay's typical account.
+                let ref = base.isNew ? base.atLeast(relayTypical) : base
                 for h in today {
                     let e = judgeHour(
-                        h, base: base, ref: base.isNew ? relayTypical : base, relay: relay[h.hour] ?? RelayHour(),
+                        h, base: base, ref: ref, relay: relay[h.hour] ?? RelayHour(),
                         keys: keysByAccount[account]?[h.hour] ?? [], senderDomains: senderDomains[account] ?? [:],
                         failures: failuresByLogin, baselineStart: dayStart - baselineLength)
-                    if !e.signals.isEmpty {
-                        evidence[account, default: []].append(e)
-                        excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1))
-                    }
+                    if !e.signals.isEmpty { evidence[account, default: []].append(e) }
+                    // An hour that looks like an intruder's leaves later baselines; a newsletter's stays in them.
+                    if e.looksCompromised { excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1)) }
                 }
             }
             dayStart += day
@@ -266,15 +287,20 @@ package struct AnomalyDetector {
             let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
             var count: Int64 = 0
             var worst: (Int64, String) = (0, "")
-            // Failed logins for this login, and those whose login was not logged from the new networks.
+            // Failed logins for this login, and those whose login was not logged, from the new networks; failed
+            // logins for this login from elsewhere count when there are five times as many (a botnet's guesses
+            // come from many networks, a mistyped password on the road from one).
             let newNetworks = Set(e.newNetworks.map(\.0))
-            let anonymous = (failures[""] ?? []).filter { f in
+            let fromNew = { (f: AuthFailureHour) in
                 f.clientIP.flatMap(RelayStore.network(of:)).map(newNetworks.contains) ?? false
             }
-            for f in (failures[login] ?? []) + anonymous where f.hour >= lookbackStart && f.hour <= h.hour {
-                count += f.failures
-                if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
+            let recent = ((failures[login] ?? []) + (failures[""] ?? []).filter(fromNew)).filter {
+                $0.hour >= lookbackStart && $0.hour <= h.hour
             }
+            let near = recent.filter(fromNew).reduce(Int64(0)) { $0 + $1.failures }
+            let all = recent.reduce(Int64(0)) { $0 + $1.failures }
+            count = near >= t.authFailureMinimum ? near : (all >= 5 * t.authFailureMinimum ? all : 0)
+            for f in recent where f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
             if count >= t.authFailureMinimum {
                 e.bruteForce = (count, worst.1)
                 e.signals.insert(.bruteForce)
@@ -303,8 +329,11 @@ package struct AnomalyDetector {
             return n + (hi >= lo ? (hi - lo) / Self.hour + 1 : 0)
         }
         let totalHours = max(Int((to - from) / Self.hour - excludedHours), kept.count)
-        var b = Baseline(minimumHours: thresholds.historyMinimumHours)
+        var b = Baseline(
+            minimumHours: thresholds.historyMinimumHours,
+            minimumSpanHours: Int64(thresholds.historyMinimumDays) * 24)
         b.activeHours = kept.filter { $0.messages > 0 }.count
+        if let first = kept.first(where: { $0.messages > 0 }) { b.spanHours = (to - first.hour) / Self.hour }
         b.recipientsQuantile = Self.quantile(kept.map { Double($0.recipients) }, of: totalHours, thresholds.quantile)
         b.domainsQuantile = Self.quantile(kept.map { Double($0.domains) }, of: totalHours, thresholds.quantile)
         var days: [Int64: Double] = [:]
@@ -349,15 +378,24 @@ package struct AnomalyDetector {
 
     // MARK: windows and verdicts
 
-    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window.
+    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window, and hours that send
+    /// from the same new network within `newForHours` are one window (an intruder's first test and the burst
+    /// after it are one incident, which started with the first).
     func windows(_ evidence: [HourEvidence]) -> [[HourEvidence]] {
         var result: [[HourEvidence]] = []
         for e in evidence.sorted(by: { $0.hour.hour < $1.hour.hour }) {
-            if let last = result.last?.last, e.hour.hour - last.hour.hour <= 2 * Self.hour {
-                result[result.count - 1].append(e)
-            } else {
-                result.append([e])
+            if let current = result.last, let last = current.last {
+                let near = e.hour.hour - last.hour.hour <= 2 * Self.hour
+                let networks = Set(e.newNetworks.map(\.0))
+                let sameNetwork =
+                    !networks.isEmpty && e.hour.hour - last.hour.hour <= Self.newForHours * Self.hour
+                    && current.contains { w in w.newNetworks.contains { networks.contains($0.0) } }
+                if near || sameNetwork {
+                    result[result.count - 1].append(e)
+                    continue
+                }
             }
+            result.append([e])
         }
         return result
     }

@@ -15,6 +15,7 @@ package struct PruneResult: Sendable, Equatable {
     package var accountHourKeys = 0
     package var findings = 0
     package var anomalyRuns = 0
+    package var abuseReports = 0
     /// Messages older than the cut kept because their delivery is still open (a later ingest rewrites them).
     package var keptOpenMessages = 0
 
@@ -25,7 +26,7 @@ package struct PruneResult: Sendable, Equatable {
     /// Rows deleted in all.
     package var total: Int {
         messages + recipients + rejects + authFailures + messageBuckets + recipientDomainBuckets + accountHours
-            + accountHourKeys + findings + anomalyRuns
+            + accountHourKeys + findings + anomalyRuns + abuseReports
     }
 }
 
@@ -34,7 +35,8 @@ package struct PruneResult: Sendable, Equatable {
 /// The cut is made whole UTC days (rounded down), because the aggregates are kept per UTC day
 /// (`RelayStore+Aggregates.swift`): a day bucket goes whole or stays whole, and the aggregates stay equal to a
 /// GROUP BY over the rows that remain. Account activity goes by whole hours, and so do findings and judged periods
-/// that ended by the cut (the newest judged period stays, so `anomalies` without `--since` goes on from it).
+/// that ended by the cut (the newest judged period stays, so `anomalies` without `--since` goes on from it), and
+/// the records of abuse reports whose rejects or findings went.
 ///
 /// Two things are never pruned, so a later ingest neither re-reads a line nor counts one twice:
 /// - `source_files`, the checkpoints of the log files read;
@@ -130,6 +132,19 @@ extension RelayStore {
             DELETE FROM anomaly_runs WHERE until <= ?
                 AND id <> (SELECT id FROM anomaly_runs ORDER BY until DESC, id DESC LIMIT 1)
             """, [cut])
+        // Abuse reports whose source went: a reject report's (its rejects are all before the cut; a report keyed
+        // by a reject's row id must go with the row, or a new reject given that id would count as reported), and
+        // a compromised window's once its finding went. Reports of findings that stay are kept, so none is sent
+        // twice.
+        if try db.tableExists("arf_reports") {
+            result.abuseReports = try delete(
+                """
+                DELETE FROM arf_reports WHERE (kind = 'reject' AND event_at < ?)
+                    OR (kind = 'compromised' AND event_at < ? AND NOT EXISTS (
+                        SELECT 1 FROM anomaly_findings f
+                        WHERE arf_reports.source_key = 'finding:' || f.account || ':' || f.window_start))
+                """, [cut, cut])
+        }
         return result
     }
 

@@ -9,8 +9,9 @@ struct PruneCommand: ParsableCommand {
         abstract: "Deletes stored data older than a cut and gives the space back (retention).",
         discussion: """
             Deletes, in one transaction, the messages and their recipients received before the cut, rejected \
-            attempts, failed logins, the day totals, the hourly account activity, and anomaly findings and judged \
-            periods that ended by then; then VACUUMs the file so it shrinks. The cut is rounded down to the start \
+            attempts, failed logins, the day totals, the hourly account activity, anomaly findings and judged \
+            periods that ended by then, and the records of abuse reports about what went; then VACUUMs the file \
+            so it shrinks. The cut is rounded down to the start \
             of its UTC day (the stored totals are per UTC day), so reports of the days kept are unchanged.
 
             Kept whatever their age: what ingest remembers of each log file (so no line is read again), and \
@@ -24,11 +25,12 @@ struct PruneCommand: ParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var configuration: ConfigOptions
 
     @Option(
         help: """
             Delete what is older than this: a span back from now (90d, 12w) or an ISO 8601 date or date-time, \
-            rounded down to its UTC day (required).
+            rounded down to its UTC day (default: older_than in the [retention] section of the configuration file).
             """)
     var olderThan: String?
 
@@ -38,12 +40,12 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Do not VACUUM afterwards (the freed pages are reused by later ingests, but the file stays as large).")
     var noVacuum = false
 
-    func validate() throws {
-        if olderThan == nil { throw ValidationError("name the cut with --older-than (for example 90d)") }
-    }
-
     func run() throws {
-        guard let olderThan else { throw ValidationError("name the cut with --older-than (for example 90d)") }
+        guard let olderThan = try olderThan ?? configuration.load().retention.olderThan else {
+            throw ValidationError(
+                "name the cut with --older-than (for example 90d), or set older_than in the [retention] section of "
+                    + "the configuration file")
+        }
         let time: Int64
         do {
             time = try TimeBound.parse(
@@ -77,7 +79,7 @@ enum PruneText {
             ("failed logins", r.authFailures), ("message day totals", r.messageBuckets),
             ("recipient-domain day totals", r.recipientDomainBuckets), ("account hours", r.accountHours),
             ("account hour keys", r.accountHourKeys), ("anomaly findings", r.findings),
-            ("judged periods", r.anomalyRuns),
+            ("judged periods", r.anomalyRuns), ("abuse report records", r.abuseReports),
         ]
         var out = "prune: everything before \(ISO8601.utc(r.cut)) (\(verb)):\n"
         let width = rows.map(\.1.description.count).max() ?? 1

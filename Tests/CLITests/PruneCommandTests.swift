@@ -32,7 +32,7 @@ import Testing
         #expect(real.status == 0, "\(real.stderr)")
         #expect(real.stdout.replacingOccurrences(of: "would delete", with: "deleted").hasPrefix(dry.stdout.prefix(40)))
         // The same counts as the dry run promised.
-        let counts = { (s: String) in s.split(separator: "\n").dropFirst().prefix(10).map(String.init) }
+        let counts = { (s: String) in s.split(separator: "\n").dropFirst().prefix(11).map(String.init) }
         #expect(counts(real.stdout) == counts(dry.stdout))
         #expect(real.stdout.contains(" messages\n") && real.stdout.contains("vacuum: "), "\(real.stdout)")
         #expect(try CLI.run(kept).stdout == keptBefore)
@@ -45,6 +45,13 @@ import Testing
         let none = try CLI.run(["prune", "--db", db])
         #expect(none.status == 64)
         #expect(none.stderr.contains("--older-than"), "\(none.stderr)")
+        // The configuration file's [retention] older_than stands in for --older-than.
+        let config = t.path("relaysum.toml")
+        try "[retention]\nolder_than = \"3650d\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let configured = try CLI.run(["prune", "--db", db, "--config", config, "--dry-run"])
+        #expect(configured.status == 0, "\(configured.stderr)")
+        #expect(configured.stdout.hasPrefix("prune: everything before 20"), "\(configured.stdout)")
+        #expect(configured.stdout.contains("\n  0 messages\n"), "\(configured.stdout)")
         let bad = try CLI.run(["prune", "--db", db, "--older-than", "ninety days"])
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("invalid time 'ninety days'"), "\(bad.stderr)")

@@ -49,6 +49,20 @@ import Testing
             store: store, since: nil, until: nil, account: nil, thresholds: AnomalyThresholds(), now: Self.cut)
         let before = try KeptReports(store)
         let findingsBefore = try store.findings(from: Self.cut)
+        // Records of abuse reports: of rejects on either side of the cut, and of every stored finding.
+        func report(_ key: String, _ kind: String, _ at: Int64) -> ARFReportRecord {
+            ARFReportRecord(
+                sourceKey: key, kind: kind, account: "sasl:x", abuseAddress: "abuse@isp.example", eventAt: at,
+                message: [], state: .sent, createdAt: at)
+        }
+        let allFindings = try store.findings()
+        #expect(allFindings.contains { $0.windowEnd <= Self.cut }, "the test needs findings before the cut")
+        try store.insertARFReports(
+            [report("reject:#1", "reject", Self.cut - 60), report("reject:#999999", "reject", Self.cut + 60)]
+                + allFindings.map { report("finding:\($0.account):\($0.windowStart)", "compromised", $0.windowStart) })
+        let reportsKept =
+            ["reject:#999999"]
+            + allFindings.filter { $0.windowEnd > Self.cut }.map { "finding:\($0.account):\($0.windowStart)" }
         let oldMessages = try Self.count(store, "SELECT count(*) FROM messages WHERE received_at < ?")
         #expect(oldMessages > 500)
         #expect(try Self.count(store, "SELECT count(*) FROM account_hours WHERE hour < ?") > 0)
@@ -69,6 +83,8 @@ import Testing
         #expect(try KeptReports(store) == before)
         #expect(try store.findings(from: Self.cut) == findingsBefore)
         #expect(try store.findings().allSatisfy { $0.windowEnd > Self.cut })
+        #expect(try store.arfReportSummaries().map(\.sourceKey).sorted() == reportsKept.sorted())
+        #expect(result.abuseReports == allFindings.count + 2 - reportsKept.count)
         // Only messages still open stay from before the cut; nothing else does.
         #expect(
             try Self.count(store, "SELECT count(*) FROM messages WHERE received_at < ?") == result.keptOpenMessages)

@@ -173,13 +173,13 @@ _relaysum() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    ingest|summary|rejects|export|license|anomalies|report|prune|help)
+    ingest|summary|rejects|export|license|anomalies|arf|config|report|prune|help)
         # Offer subcommand argument completions
         "_relaysum_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'ingest summary rejects export license anomalies report prune help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'ingest summary rejects export license anomalies arf config report prune help' -- "${cur}"))
         ;;
     esac
 }
@@ -417,6 +417,118 @@ _relaysum_anomalies() {
     esac
 }
 
+_relaysum_arf() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __relaysum_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    build|send)
+        # Offer subcommand argument completions
+        "_relaysum_arf_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'build send' -- "${cur}"))
+        ;;
+    esac
+}
+
+_relaysum_arf_build() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --timezone --config --since --out)
+    __relaysum_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--timezone')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    esac
+}
+
+_relaysum_arf_send() {
+    repeating_flags=()
+    non_repeating_flags=(--dry-run --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--db --timezone --config --since)
+    __relaysum_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--db')
+        return
+        ;;
+    '--timezone')
+        return
+        ;;
+    '--config')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    esac
+}
+
+_relaysum_config() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __relaysum_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    check)
+        # Offer subcommand argument completions
+        "_relaysum_config_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'check' -- "${cur}"))
+        ;;
+    esac
+}
+
+_relaysum_config_check() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--config)
+    __relaysum_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    esac
+}
+
 _relaysum_report() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -451,7 +563,7 @@ _relaysum_prune() {
     repeating_flags=()
     non_repeating_flags=(--dry-run --no-vacuum --version -h --help)
     repeating_options=()
-    non_repeating_options=(--db --timezone --older-than)
+    non_repeating_options=(--db --timezone --config --older-than)
     __relaysum_offer_flags_options 0
 
     # Offer option value completions
@@ -460,6 +572,9 @@ _relaysum_prune() {
         return
         ;;
     '--timezone')
+        return
+        ;;
+    '--config')
         return
         ;;
     '--older-than')
