@@ -218,10 +218,11 @@ package enum HTMLReport {
         svg .recipients { fill: none; stroke: var(--recipients); stroke-width: 1.6; }
         svg .delivered { fill: var(--delivered); } svg .deferred { fill: var(--deferred); }
         svg .bounced { fill: var(--bounced); } svg .bar { fill: var(--messages); }
-        svg .window.compromised { fill: var(--compromised); fill-opacity: .16; stroke: var(--compromised); }
-        svg .window.review { fill: var(--review); fill-opacity: .18; stroke: var(--review); }
+        svg .window.compromised { fill: var(--compromised); fill-opacity: .2; stroke: var(--compromised); }
+        svg .window.review { fill: var(--review); fill-opacity: .14; stroke: var(--review); }
         svg .window { stroke-width: 1; stroke-opacity: .7; }
-        svg text.window-label { font-weight: 700; fill: var(--ink); }
+        svg text.window-label { font-weight: 700; fill: #8a5a00; }
+        svg text.window-label.compromised { fill: #b91c1c; }
         svg text.value { fill: var(--ink); } svg text.label { fill: var(--ink); }
         .legend { display: flex; gap: 16px; margin: 4px 0 6px; font-size: 12px; color: var(--muted); }
         .legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px;
@@ -268,7 +269,7 @@ package enum HTMLReport {
         var height = 260.0
         var left = 60.0
         var right = 14.0
-        var top = 22.0
+        var top = 32.0
         var bottom = 30.0
         var start: Int64
         var end: Int64
@@ -381,27 +382,53 @@ package enum HTMLReport {
         return s + "</g>\n"
     }
 
-    /// The flagged windows as shaded bands across the plot, numbered in the order of the findings list.
+    /// The flagged windows as shaded bands across the plot, numbered in the order of the findings list. Review
+    /// windows are drawn first, so a compromised one is never hidden under them; labels that would overlap go to a
+    /// second row, or are left out (the list below has every window).
     static func windows(_ findings: [AnomalyFindingRecord], _ f: Frame, labelled: Bool) -> String {
         var s = ""
-        for (i, w) in findings.enumerated() {
+        var labels = ""
+        let rows = 2
+        let numbered = findings.enumerated().map { (number: $0.offset + 1, finding: $0.element) }
+        let order =
+            numbered.filter { $0.finding.verdict != "compromised" }
+            + numbered.filter { $0.finding.verdict == "compromised" }
+        // Compromised windows get their labels first.
+        let labelOrder =
+            numbered.filter { $0.finding.verdict == "compromised" }
+            + numbered.filter { $0.finding.verdict != "compromised" }
+        func span(_ w: AnomalyFindingRecord) -> (x: Double, width: Double)? {
             let a = max(w.windowStart, f.start)
             let b = min(w.windowEnd, f.end)
-            guard a < b else { continue }
+            guard a < b else { return nil }
+            return (f.x(a), max(f.x(b) - f.x(a), 3))
+        }
+        for (number, w) in order {
+            guard let (x0, width) = span(w) else { continue }
             let kind = w.verdict == "compromised" ? "compromised" : "review"
-            let x0 = f.x(a)
-            let width = max(f.x(b) - x0, 3)
             s +=
                 "<rect class=\"window \(kind)\" x=\"\(fmt(x0))\" y=\"\(fmt(f.top))\" width=\"\(fmt(width))\" "
-                + "height=\"\(fmt(f.plotHeight))\"><title>#\(i + 1) \(kind): \(escape(w.account)), "
+                + "height=\"\(fmt(f.plotHeight))\"><title>#\(number) \(kind): \(escape(w.account)), "
                 + "\(escape(stamp(w.windowStart))) to \(escape(stamp(w.windowEnd)))</title></rect>\n"
-            if labelled {
-                s +=
-                    "<text class=\"window-label\" x=\"\(fmt(x0 + width / 2))\" y=\"\(fmt(f.top - 6))\" "
-                    + "text-anchor=\"middle\">\(i + 1)</text>\n"
-            }
         }
-        return s
+        guard labelled else { return s }
+        var placed: [(row: Int, from: Double, to: Double)] = []
+        for (number, w) in labelOrder {
+            guard let (x0, width) = span(w) else { continue }
+            let centre = x0 + width / 2
+            let half = Double(String(number).count) * 3.6 + 2
+            guard
+                let row = (0..<rows).first(where: { r in
+                    !placed.contains { $0.row == r && $0.from < centre + half && centre - half < $0.to }
+                })
+            else { continue }
+            placed.append((row, centre - half, centre + half))
+            let kind = w.verdict == "compromised" ? "compromised" : "review"
+            labels +=
+                "<text class=\"window-label \(kind)\" x=\"\(fmt(centre))\" y=\"\(fmt(f.top - 5 - Double(row) * 12))\" "
+                + "text-anchor=\"middle\">\(number)</text>\n"
+        }
+        return s + labels
     }
 
     // MARK: findings and top lists
