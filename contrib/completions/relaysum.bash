@@ -386,7 +386,7 @@ _relaysum_anomalies() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--db --timezone --format --since --until --account --fail-on)
+    non_repeating_options=(--db --timezone --format --since --until --config --account --fail-on)
     __relaysum_offer_flags_options 0
 
     # Offer option value completions
@@ -405,6 +405,9 @@ _relaysum_anomalies() {
         return
         ;;
     '--until')
+        return
+        ;;
+    '--config')
         return
         ;;
     '--account')

@@ -33,7 +33,7 @@ function __relaysum_parse_tokens -S
         case 'license'
             __relaysum_parse_subcommand 0 'db=' 'timezone=' 'format=' 'since=' 'until=' 'by=' 'registrable' 'public-suffix-list=' 'count' 'host=' 'version' 'h/help'
         case 'anomalies'
-            __relaysum_parse_subcommand 0 'db=' 'timezone=' 'format=' 'since=' 'until=' 'account=' 'fail-on=' 'version' 'h/help'
+            __relaysum_parse_subcommand 0 'db=' 'timezone=' 'format=' 'since=' 'until=' 'config=' 'account=' 'fail-on=' 'version' 'h/help'
         case 'arf'
             __relaysum_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
@@ -183,6 +183,7 @@ complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_opti
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" format' -l 'format' -d 'Output format: table, csv or json (default: table on a terminal, else csv).' -rfka 'table csv json'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" since' -l 'since' -d 'Only messages received at or after this time: an ISO 8601 date or date-time, or 24h, 7d.' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" until' -l 'until' -d 'Only messages received before this time: an ISO 8601 date or date-time, or 24h, 7d.' -rfka ''
+complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" config' -l 'config' -d 'The configuration file (default: $RELAYSUM_CONFIG, else /etc/relaysum/relaysum.toml if it exists, else built-in defaults).' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" account' -l 'account' -d 'Only this account, as relaysum names it (sasl:<login>, ip:<client address>, local:<user>).' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" fail-on' -l 'fail-on' -d 'Exit with status 2 if a finding is at least this bad: compromised or review.' -rfka 'compromised review'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum anomalies" version' -l 'version' -d 'Show the version.'
