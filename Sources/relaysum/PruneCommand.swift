@@ -61,11 +61,15 @@ struct PruneCommand: ParsableCommand {
             throw RelaysumFailure(description: e.description)
         }
         defer { lock.release() }
+        let sizeBefore = store.fileBytes()
         let result = try ReportStore.run { try store.prune(olderThan: time, dryRun: dryRun) }
         print(PruneText.render(result, dryRun: dryRun), terminator: "")
         if !dryRun && !noVacuum && result.total > 0 {
-            let (before, after) = try ReportStore.run { try store.reclaimSpace() }
-            print(String(format: "vacuum: %.1f MB -> %.1f MB", Double(before) / 1e6, Double(after) / 1e6))
+            let (_, after) = try ReportStore.run { try store.reclaimSpace() }
+            print(
+                String(
+                    format: "vacuum: the file went from %.1f MB to %.1f MB", Double(sizeBefore) / 1e6,
+                    Double(after) / 1e6))
         }
     }
 }
