@@ -441,23 +441,29 @@ package struct AnomalyDetector {
         var reasons: [String] = []
         var score = 0.0
         let peak = window.max { $0.hour.recipients < $1.hour.recipients }!.hour
+        // Volume scores by how far past its threshold it went (1 = just at it).
         if sustained {
             let d = ref.recipientsDayQuantile
-            score += min(Double(recipients) / max(expected, 1) / t.volumeFactor, 10)
+            let threshold = max(Double(t.volumeMinimum), t.volumeFactor * expected)
+            score += min(Double(recipients) / threshold, 10)
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest day is \(Self.number(d))"
-                : "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
+                !base.isNew
+                ? "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
                     + "day (\(Self.number(d)))"
+                : d > 0
+                    ? "a new account; its or the relay's typical busiest day is \(Self.number(d))"
+                    : "a new account with no history to compare"
             reasons.append("\(recipients) recipients in \(hours) h, \(against)")
         } else if signals.contains(.volume) {
             let q = ref.recipientsQuantile
-            let ratio = Double(peak.recipients) / max(q, 1)
-            score += min(ratio / t.volumeFactor, 10)
+            score += min(Double(peak.recipients) / volumeThreshold(ref), 10)
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest hour is \(Self.number(q))"
-                : "\(Self.number(ratio))× its \(Self.percentileName(t.quantile)) hour (\(Self.number(q)))"
+                !base.isNew
+                ? "\(Self.number(Double(peak.recipients) / max(q, 1)))× its \(Self.percentileName(t.quantile)) hour "
+                    + "(\(Self.number(q)))"
+                : q > 0
+                    ? "a new account; its or the relay's typical busiest hour is \(Self.number(q))"
+                    : "a new account with no history to compare"
             reasons.append("\(peak.recipients) recipients in 1 h from \(Self.clock(peak.hour)), \(against)")
         }
         if newNetworkFailures {
@@ -504,9 +510,11 @@ package struct AnomalyDetector {
             let d = window.map(\.hour.domains).max() ?? 0
             score += 0.5
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
-                : "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+                !base.isNew
+                ? "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+                : ref.domainsQuantile > 0
+                    ? "a new account; its or the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
+                    : "a new account with no history to compare"
             reasons.append("recipients at \(d) domains in 1 h (\(against))")
         }
         return AnomalyFinding(

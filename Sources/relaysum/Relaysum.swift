@@ -20,9 +20,7 @@ struct Relaysum: ParsableCommand {
         version: RelaysumVersion.string,
         subcommands: [
             IngestCommand.self, SummaryCommand.self, RejectsCommand.self, ExportCommand.self, LicenseCommand.self,
-            AnomaliesCommand.self,
-            ArfCommand.self,
-            ConfigCommand.self,
+            AnomaliesCommand.self, ArfCommand.self, ConfigCommand.self, ReportCommand.self, PruneCommand.self,
         ]
     )
 }
