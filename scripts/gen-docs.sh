@@ -4,8 +4,8 @@
 #   contrib/completions/relaysum.bash  shell completions (relaysum --generate-completion-script)
 #   contrib/completions/_relaysum      (zsh)
 #   contrib/completions/relaysum.fish
-# and, with --screenshot, docs/report.png: `relaysum report --html` of the bundled sample logs after an
-# `anomalies` run, rendered by headless Chromium (Debian package chromium).
+# and, with --screenshot, docs/report.png: `relaysum report --html` of the last week of a generated relay (the
+# scenario of the README's tour) after an `anomalies` run, rendered by headless Chromium (Debian package chromium).
 #
 # Usage: scripts/gen-docs.sh [--screenshot]
 # Run it after changing a command, option or help text, and commit what changed. SCRATCH picks the build folder
@@ -36,10 +36,13 @@ if [ "${1:-}" = "--screenshot" ]; then
     command -v chromium >/dev/null || { echo "gen-docs: --screenshot needs chromium (apt-get install chromium)" >&2; exit 1; }
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    "$bin" ingest --db "$tmp/sample.sqlite" --timezone UTC --quiet Fixtures/logs/sample/mail.log* \
-        Fixtures/logs/sample/mainlog*
+    # A generated Exim relay with a month of history and one incident of each kind (Benchmarks/scenarios.py), so
+    # the page shows compromised windows as well as review ones.
+    python3 Benchmarks/scenarios.py --seed 5 --out "$tmp/scenario" --mta exim --accounts 14 --days 31 \
+        --eval-days 4 --per-kind 1 --outages 1 >/dev/null
+    "$bin" ingest --db "$tmp/sample.sqlite" --quiet "$tmp/scenario/exim/mainlog"
     "$bin" anomalies --db "$tmp/sample.sqlite" --format csv >/dev/null
-    "$bin" report --db "$tmp/sample.sqlite" --html "$tmp/report.html"
+    "$bin" report --db "$tmp/sample.sqlite" --since 2026-10-29 --html "$tmp/report.html"
     # The "made" stamp is the only thing that changes between runs.
     sed -i "s/ · made [0-9-]* [0-9:]* UTC//" "$tmp/report.html"
     chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --user-data-dir="$tmp/profile" \

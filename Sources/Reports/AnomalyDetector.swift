@@ -473,11 +473,25 @@ package struct AnomalyDetector {
                 "\(Self.percent(share)) of the \(newRecipients) recipients from new networks bounced or deferred "
                     + "(usually \(Self.percent(ref.failedShare)))")
         } else if signals.contains(.failures) {
-            let share = recipients > 0 ? failed / Double(recipients) : 0
+            // The window's share when it is over the threshold, else the worst hour that was.
+            let windowShare = recipients > 0 ? failed / Double(recipients) : 0
+            let worst = window.filter { $0.signals.contains(.failures) }.max {
+                $0.adjustedFailed / Double(max($0.hour.recipients, 1))
+                    < $1.adjustedFailed / Double(max($1.hour.recipients, 1))
+            }
+            let (n, f, adjusted, when): (Int64, Int64, Double, String)
+            if windowShare >= t.failureShare || worst == nil {
+                (n, f, adjusted, when) = (recipients, rawFailed, failed, "")
+            } else {
+                let w = worst!
+                (n, f, adjusted, when) = (
+                    w.hour.recipients, w.hour.failed, w.adjustedFailed, " in the hour from \(Self.clock(w.hour.hour))"
+                )
+            }
+            let share = n > 0 ? adjusted / Double(n) : 0
             score += min(share / t.failureShare, 4)
-            var text =
-                "\(Self.percent(share)) of \(recipients) recipients bounced or deferred (\(rawFailed)"
-            if Int64(failed.rounded()) < rawFailed { text += ", \(Int64(failed.rounded())) beyond the relay's own" }
+            var text = "\(Self.percent(share)) of \(n) recipients\(when) bounced or deferred (\(f)"
+            if Int64(adjusted.rounded()) < f { text += ", \(Int64(adjusted.rounded())) beyond the relay's own" }
             text += "; usually \(Self.percent(ref.failedShare)))"
             reasons.append(text)
         }
