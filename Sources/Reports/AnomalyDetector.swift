@@ -84,8 +84,8 @@ package struct AnomalyInput: Sendable {
 /// Signals (thresholds in `AnomalyThresholds`):
 /// - volume: an hour's recipients at least `volume_minimum` and `volume_factor` × the account's busy hour (its
 ///   `quantile` hour, quiet hours counted); or a window's recipients that many times its busy day per day;
-/// - failures: bounced + deferred recipients beyond the relay's own share in those hours (an outage is everyone's),
-///   over the window, or over the mail from new networks alone;
+/// - failures: bounced recipients, and deferred ones beyond the rest of the relay's deferral share in those hours
+///   (an outage is everyone's), over the window, or over the mail from new networks alone;
 /// - new network: a client network first used in the last 24 h by an account with history, or more client
 ///   addresses in one hour than `clients_minimum` and than ever;
 /// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
@@ -137,7 +137,7 @@ package struct AnomalyDetector {
 
     struct RelayHour {
         var recipients: Int64 = 0
-        var failed: Int64 = 0
+        var deferred: Int64 = 0
     }
 
     /// One hour's evidence for one account.
@@ -172,7 +172,7 @@ package struct AnomalyDetector {
         var relay: [Int64: RelayHour] = [:]
         for h in input.relayHours {
             relay[h.hour, default: RelayHour()].recipients += h.recipients
-            relay[h.hour, default: RelayHour()].failed += h.failed
+            relay[h.hour, default: RelayHour()].deferred += h.deferred
         }
         let byAccount = Dictionary(grouping: input.hours, by: \.account).mapValues { $0.sorted { $0.hour < $1.hour } }
         let keysByAccount = Dictionary(grouping: input.keys, by: \.account)
@@ -253,10 +253,12 @@ package struct AnomalyDetector {
     ) -> HourEvidence {
         let t = thresholds
         var e = HourEvidence(hour: h, base: base, ref: ref)
-        // The relay's failure share in this hour without this account: a delivery outage is everyone's.
+        // The relay's deferral share in this hour without this account: a delivery outage defers everyone's mail.
+        // (Deferrals only: another account's spam run bounces, and must not excuse this one's bounces.)
         let othersRecipients = r.recipients - h.recipients
-        let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
-        e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
+        let othersShare = othersRecipients > 0 ? Double(r.deferred - h.deferred) / Double(othersRecipients) : 0
+        e.adjustedFailed =
+            Double(h.bounced) + max(0, Double(h.deferred) - othersShare * Double(h.recipients))
         if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
         if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) { e.signals.insert(.failures) }
         if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
