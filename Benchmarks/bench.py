@@ -124,13 +124,18 @@ def head_commit() -> str:
     """The checked-out commit, read from .git without running git."""
     try:
         git = ROOT / ".git"
+        common = git
+        if git.is_file():  # a worktree: `gitdir: <main>/.git/worktrees/<name>`, whose refs live in the main .git
+            git = Path(git.read_text().split("gitdir:", 1)[1].strip())
+            common = (git / (git / "commondir").read_text().strip()).resolve() if (git / "commondir").exists() else git
         head = (git / "HEAD").read_text().strip()
         if not head.startswith("ref: "):
             return head[:12]
         ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()[:12]
-        for line in (git / "packed-refs").read_text().splitlines():
+        for d in (git, common):
+            if (d / ref).exists():
+                return (d / ref).read_text().strip()[:12]
+        for line in (common / "packed-refs").read_text().splitlines():
             if line.endswith(" " + ref):
                 return line.split()[0][:12]
     except OSError:

@@ -47,6 +47,9 @@ package struct EnvelopeParser {
     private let reference: Int64
     private var year: Int?
     private var lastMonth = 0
+    /// The last classic stamp read (up to its clock's end) and its instant: most lines repeat the stamp of the line
+    /// before them, and comparing 15 bytes costs much less than reading a date.
+    private var lastStamp: (bytes: SIMD16<UInt8>, count: Int, time: Int64)?
 
     package init(timeZone: TimeZone, pinnedYear: Int? = nil, reference: Int64) {
         self.zone = ZoneConverter(timeZone: timeZone)
@@ -96,6 +99,9 @@ package struct EnvelopeParser {
     // MARK: classic `Nov  9 00:02:48 host prog[pid]: msg`
 
     private mutating func parseClassic(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
+        if let last = lastStamp, s.count > last.count, s[last.count] == 0x20, Self.head(s) == last.bytes {
+            return hostAndProgram(s.dropFirst(last.count + 1), time: last.time, style: .classic)
+        }
         let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
         guard let month = Self.months[key], s[3] == 0x20 else { return .failure(.unknownStamp) }
         var i = 4
@@ -118,7 +124,17 @@ package struct EnvelopeParser {
             return .failure(.impossibleDate)
         }
         let local = CivilTime.epoch(year: y, month: month, day: day, hour: h, minute: m, second: min(sec, 59))
-        return hostAndProgram(s.dropFirst(i + 1), time: zone.utc(fromLocal: local), style: .classic)
+        let time = zone.utc(fromLocal: local)
+        // Reusable when the stamp ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
+        lastStamp = i == 15 ? (Self.head(s), i, time) : nil
+        return hostAndProgram(s.dropFirst(i + 1), time: time, style: .classic)
+    }
+
+    /// The first 15 bytes of `s` (at least 16 long), the 16th zeroed.
+    @inline(__always) private static func head(_ s: ByteSlice) -> SIMD16<UInt8> {
+        var v = SIMD16<UInt8>()
+        for k in 0..<15 { v[k] = s[k] }
+        return v
     }
 
     private mutating func inferYear(month: Int, day: Int) -> Int {

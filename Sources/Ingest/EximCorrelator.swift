@@ -112,6 +112,8 @@ package final class EximCorrelator: Correlator {
 
         /// Equal ignoring ASCII case (non-ASCII bytes compare exactly).
         private static func sameAddress(_ a: String, _ b: String) -> Bool {
+            // Most addresses of a message differ in length: O(1) for native strings.
+            guard a.utf8.count == b.utf8.count else { return false }
             var a = a
             var b = b
             return a.withUTF8 { x in

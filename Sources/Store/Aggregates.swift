@@ -66,7 +66,13 @@ struct AggregateDeltas {
             if time < firstAdded { firstAdded = time }
             if time > lastAdded { lastAdded = time }
             if let n = removedTimes?[time] {
-                removedTimes?[time] = n == 1 ? nil : n - 1
+                if n == 1 {
+                    removedTimes?[time] = nil
+                    // Every time taken out was put back: the stored first and last times stand.
+                    if removedTimes?.isEmpty == true { removedTimes = nil }
+                } else {
+                    removedTimes?[time] = n - 1
+                }
             }
         }
 
@@ -102,6 +108,13 @@ struct AggregateDeltas {
         }
 
         var isPureAddition: Bool { removedTimes == nil }
+
+        /// Changes nothing stored: as many messages put back as taken out, at the same times, with the same totals
+        /// (a rewritten open message whose recipients in this bucket did not change).
+        var isEmpty: Bool {
+            messages == 0 && recipients == 0 && delivered == 0 && deferred == 0 && bounced == 0 && bytes == 0
+                && removedTimes == nil
+        }
 
         /// A time taken out (and not put back) was at or beyond the bucket's stored first or last time.
         func lostAnEdge(first: Int64, last: Int64) -> Bool {
@@ -213,35 +226,38 @@ struct AggregateDeltas {
     /// `recipients[i]` and a repeated address keeps its last row (the table's key is (message, address)).
     static func domainCounts(_ recipients: [RecipientRecord], domains: [String?]) -> [DomainCount] {
         var out: [DomainCount] = []
-        var seen: Set<String>? = hasRepeatedAddress(recipients) ? [] : nil
+        let n = recipients.count
+        if n <= 8 {
+            // Few recipients: linear searches beat hashing.
+            for i in recipients.indices.reversed() {
+                let address = recipients[i].address
+                if i + 1 < n, recipients[(i + 1)...].contains(where: { $0.address == address }) { continue }
+                let domain = domains[i] ?? ""
+                if let j = out.firstIndex(where: { $0.domain == domain }) {
+                    out[j].count(recipients[i].outcome)
+                } else {
+                    out.append(DomainCount(domain: domain))
+                    out[out.count - 1].count(recipients[i].outcome)
+                }
+            }
+            return out
+        }
+        // A list message: hash the addresses (for repeats) and the domains.
+        var seen = Set<String>(minimumCapacity: n)
+        var index: [String: Int] = [:]
+        index.reserveCapacity(n)
         for i in recipients.indices.reversed() {
-            if seen != nil {
-                if seen!.contains(recipients[i].address) { continue }
-                seen!.insert(recipients[i].address)
-            }
+            guard seen.insert(recipients[i].address).inserted else { continue }
             let domain = domains[i] ?? ""
-            let j: Int
-            if let k = out.firstIndex(where: { $0.domain == domain }) {
-                j = k
+            if let j = index[domain] {
+                out[j].count(recipients[i].outcome)
             } else {
+                index[domain] = out.count
                 out.append(DomainCount(domain: domain))
-                j = out.count - 1
+                out[out.count - 1].count(recipients[i].outcome)
             }
-            out[j].count(recipients[i].outcome)
         }
         return out
-    }
-
-    private static func hasRepeatedAddress(_ recipients: [RecipientRecord]) -> Bool {
-        let n = recipients.count
-        guard n > 1 else { return false }
-        if n <= 8 {
-            for i in 0..<(n - 1) {
-                for j in (i + 1)..<n where recipients[i].address == recipients[j].address { return true }
-            }
-            return false
-        }
-        return Set(recipients.lazy.map(\.address)).count < n
     }
 }
 
@@ -329,7 +345,10 @@ struct BucketTable {
 
 extension BulkWriter {
     /// Takes the stored message `rowID` (if any) out of the aggregates, before its row is rewritten or deleted.
-    func subtractStoredMessage(_ rowID: Int64, from deltas: inout AggregateDeltas) throws {
+    /// `storedDomainCounts`: the stored recipients' counts when the caller has read them (nil: read them here).
+    func subtractStoredMessage(
+        _ rowID: Int64, storedDomainCounts: [AggregateDeltas.DomainCount]?, from deltas: inout AggregateDeltas
+    ) throws {
         let message = try db.cachedStatement(
             sql: """
                 SELECT host, sender, account, client_ip, origin = 'generated', received_at, coalesce(size, 0),
@@ -339,6 +358,19 @@ extension BulkWriter {
         defer { sqlite3_reset(message) }
         bind(message, 1, rowID)
         guard try stepRow(message), sqlite3_column_int64(message, 4) == 0 else { return }
+        let counts = try storedDomainCounts ?? storedRecipientCounts(rowID)
+        deltas.apply(
+            sign: -1, host: Self.text(message, 0) ?? "", sender: Self.text(message, 1) ?? "",
+            account: Self.text(message, 2), clientIP: Self.text(message, 3),
+            receivedAt: sqlite3_column_int64(message, 5),
+            values: AggregateDeltas.Values(
+                recipients: sqlite3_column_int64(message, 7), delivered: sqlite3_column_int64(message, 8),
+                deferred: sqlite3_column_int64(message, 9), bounced: sqlite3_column_int64(message, 10),
+                bytes: sqlite3_column_int64(message, 6)),
+            domainCounts: counts)
+    }
+
+    private func storedRecipientCounts(_ rowID: Int64) throws -> [AggregateDeltas.DomainCount] {
         let recipients = try db.cachedStatement(
             sql: "SELECT coalesce(domain, ''), outcome FROM recipients WHERE message = ?"
         ).sqliteStatement
@@ -356,19 +388,11 @@ extension BulkWriter {
                 counts.append(c)
             }
         }
-        deltas.apply(
-            sign: -1, host: Self.text(message, 0) ?? "", sender: Self.text(message, 1) ?? "",
-            account: Self.text(message, 2), clientIP: Self.text(message, 3),
-            receivedAt: sqlite3_column_int64(message, 5),
-            values: AggregateDeltas.Values(
-                recipients: sqlite3_column_int64(message, 7), delivered: sqlite3_column_int64(message, 8),
-                deferred: sqlite3_column_int64(message, 9), bounced: sqlite3_column_int64(message, 10),
-                bytes: sqlite3_column_int64(message, 6)),
-            domainCounts: counts)
+        return counts
     }
 
     /// Steps a query: true with a row, false at its end.
-    private func stepRow(_ st: OpaquePointer) throws -> Bool {
+    func stepRow(_ st: OpaquePointer) throws -> Bool {
         switch sqlite3_step(st) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
@@ -435,7 +459,7 @@ extension BulkWriter {
         let valuesAt = Int32(3 + table.keyColumns.count)
         let totalsAt = valuesAt + Int32(table.valueColumns.count)
         // Bound one by one through the C API, without closures or arrays: this loop runs for every bucket.
-        for (k, c) in changes {
+        for (k, c) in changes where !c.isEmpty {
             let st = c.isPureAddition ? upsert : upsertReturning
             bind(st, 1, span)
             bind(st, 2, k.start)
@@ -468,7 +492,11 @@ extension BulkWriter {
 
     /// Runs a bound statement to its end; the first row's three integers, if it returned one.
     private func step(_ st: OpaquePointer) throws -> (Int64, Int64, Int64)? {
-        defer { sqlite3_reset(st) }
+        defer {
+            sqlite3_reset(st)
+            sqlite3_clear_bindings(st)
+            arena.reset()
+        }
         var rc = sqlite3_step(st)
         var result: (Int64, Int64, Int64)?
         if rc == SQLITE_ROW {

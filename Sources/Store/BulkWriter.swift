@@ -5,6 +5,9 @@ import GRDBSQLite
 /// (../shared/PERFORMANCE.md). Statements come from GRDB's statement cache, so GRDB finalizes them.
 struct BulkWriter {
     let db: Database
+    /// Holds the text bound to the statement being run (`SQLITE_STATIC`): SQLite would otherwise copy every string
+    /// into a buffer of its own, allocated and freed at each bind.
+    let arena: BindArena
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -15,7 +18,7 @@ struct BulkWriter {
             let delMessage = try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?")
             let delRecipients = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ?")
             for id in batch.deletedMessageRowIDs {
-                try subtractStoredMessage(id, from: &deltas)
+                try subtractStoredMessage(id, storedDomainCounts: nil, from: &deltas)
                 try run(delRecipients) { bind($0, 1, id) }
                 try run(delMessage) { bind($0, 1, id) }
             }
@@ -133,13 +136,18 @@ struct BulkWriter {
                 INSERT INTO recipients (message, address, domain, original_address, outcome, dsn, relay, reply,
                     last_attempt_at, attempts) VALUES (?,?,?,?,?,?,?,?,?,?)
                 """)
-        let deleteRecipients = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ?")
+        let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
+        var columns: [UInt8] = []
         for w in writes {
             let m = w.record
             guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
+            var stored: StoredRecipients?
             if w.replaces {
-                try subtractStoredMessage(id, from: &deltas)
-                try run(deleteRecipients) { bind($0, 1, id) }
+                let select = try db.cachedStatement(sql: StoredRecipients.selectSQL).sqliteStatement
+                defer { sqlite3_reset(select) }
+                bind(select, 1, id)
+                stored = try StoredRecipients(reading: select, step: stepRow)
+                try subtractStoredMessage(id, storedDomainCounts: stored?.domainCounts, from: &deltas)
             }
             let domains = m.recipients.map { MessageRecord.domain(of: $0.address) }
             var delivered: Int64 = 0
@@ -175,7 +183,23 @@ struct BulkWriter {
                 bind(st, 19, deferred)
                 bind(st, 20, bounced)
             }
-            for (r, domain) in zip(m.recipients, domains) {
+            // A rewrite: the recipients last first (the last row of a repeated address is the one kept), and only
+            // those whose row changes; stored rows the rewrite lacks are deleted.
+            var added: Set<String> = []
+            let order = stored == nil ? Array(m.recipients.indices) : m.recipients.indices.reversed()
+            for i in order {
+                let r = m.recipients[i]
+                let domain = domains[i]
+                if stored != nil {
+                    if let j = stored!.index(of: r.address) {
+                        if stored!.rows[j].visited { continue }
+                        stored!.rows[j].visited = true
+                        RecipientColumns.encode(r, domain: domain, into: &columns)
+                        if stored!.matches(j, columns) { continue }
+                    } else if !added.insert(r.address).inserted {
+                        continue
+                    }
+                }
                 try run(insertRecipient) { st in
                     bind(st, 1, id)
                     bind(st, 2, r.address)
@@ -187,6 +211,17 @@ struct BulkWriter {
                     bind(st, 8, r.reply)
                     bind(st, 9, r.lastAttemptAt)
                     bind(st, 10, Int64(r.attempts))
+                }
+            }
+            if let stored {
+                for row in stored.rows where !row.visited {
+                    try run(deleteRecipient) { st in
+                        bind(st, 1, id)
+                        _ = stored.bytes.withUnsafeBufferPointer { b in
+                            let p = arena.copy(UnsafeBufferPointer(rebasing: b[row.address]))
+                            return sqlite3_bind_text(st, 2, p, Int32(row.address.count), Self.staticText)
+                        }
+                    }
                 }
             }
             deltas.saw(host: m.host)
@@ -209,7 +244,9 @@ struct BulkWriter {
         binder(st)
         let rc = sqlite3_step(st)
         sqlite3_reset(st)
+        // Unbinds the arena's text before the arena is reused (cheap: no bound value owns memory).
         sqlite3_clear_bindings(st)
+        arena.reset()
         guard rc == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
@@ -230,13 +267,53 @@ struct BulkWriter {
             return
         }
         v.withUTF8 { b in
-            guard b.count > 0 else {
-                _ = sqlite3_bind_text(st, i, "", 0, Self.transient)
-                return
-            }
-            _ = sqlite3_bind_text(
-                st, i, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(b.count),
-                Self.transient)
+            let p = arena.copy(b)
+            _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+        }
+    }
+
+    static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+}
+
+/// Bytes of the text bound to one statement execution, kept still until `reset()`: a copy costs a `memcpy` into a
+/// buffer reused for every row, where `SQLITE_TRANSIENT` costs a `malloc` and a `free` per bound string.
+final class BindArena {
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var used = 0
+    /// Buffers outgrown while a row was bound: still pointed to until `reset()`.
+    private var retired: [UnsafeMutableRawPointer] = []
+
+    init(capacity: Int = 64 * 1024) {
+        self.capacity = capacity
+        self.buffer = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit {
+        buffer.deallocate()
+        for b in retired { b.deallocate() }
+    }
+
+    /// A copy of `bytes` that stays put until `reset()`.
+    func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafePointer<CChar> {
+        if used + bytes.count > capacity {
+            retired.append(buffer)
+            capacity = max(capacity * 2, bytes.count)
+            buffer = .allocate(byteCount: capacity, alignment: 8)
+            used = 0
+        }
+        let p = buffer + used
+        if let base = bytes.baseAddress { p.copyMemory(from: base, byteCount: bytes.count) }
+        used += bytes.count
+        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+    }
+
+    /// Called once nothing bound points into the arena any more.
+    func reset() {
+        used = 0
+        if !retired.isEmpty {
+            for b in retired { b.deallocate() }
+            retired.removeAll()
         }
     }
 }

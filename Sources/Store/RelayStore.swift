@@ -21,6 +21,8 @@ package struct StoreError: Error, CustomStringConvertible {
 package final class RelayStore: @unchecked Sendable {
     package let path: String
     private let dbQueue: DatabaseQueue
+    /// The bulk writer's bound text (used inside `dbQueue.write` only, so one at a time).
+    private let arena = BindArena()
 
     /// SQLite's process-wide settings, made once before the first connection.
     private static let configured: Void = { _ = relaysum_sqlite_configure() }()
@@ -240,7 +242,7 @@ package final class RelayStore: @unchecked Sendable {
     /// database is as it was after the last whole batch.
     package func write(_ batch: WriteBatch) throws {
         do {
-            try dbQueue.write { db in try BulkWriter(db: db).write(batch) }
+            try dbQueue.write { db in try BulkWriter(db: db, arena: arena).write(batch) }
         } catch let error as DatabaseError {
             throw StoreError("cannot write to \(path): \(error.message ?? "\(error.resultCode)")")
         }

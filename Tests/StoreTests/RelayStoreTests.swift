@@ -65,6 +65,64 @@ import Testing
         #expect(try store.summary(by: .sender, filter: MessageFilter(), top: nil).map(\.key) == ["a@x.example"])
     }
 
+    /// A rewrite writes only the recipient rows that changed: the rows and aggregates must equal a single write of
+    /// the final record (unchanged, changed, new, dropped and repeated addresses).
+    @Test func aRewriteLeavesTheSameRowsAsOneWriteOfTheFinalRecord() throws {
+        func recipient(_ address: String, _ outcome: RecipientOutcome, attempts: Int = 0) -> RecipientRecord {
+            RecipientRecord(
+                address: address, outcome: outcome, dsn: attempts > 0 ? "4.4.1" : nil, relay: nil,
+                reply: attempts > 0 ? "connect timed out \(attempts)" : nil,
+                lastAttemptAt: attempts > 0 ? 1_794_182_500 + Int64(attempts) : nil, attempts: attempts)
+        }
+        var first = Self.message(1, sender: "a@x.example", outcomes: [])
+        first.recipients = [
+            recipient("same@one.example", .deferred, attempts: 1),
+            recipient("changes@one.example", .pending),
+            recipient("dropped@two.example", .deferred, attempts: 1),
+            recipient("twice@three.example", .pending),
+        ]
+        var last = first
+        last.recipients = [
+            recipient("same@one.example", .deferred, attempts: 1),
+            recipient("changes@one.example", .deferred, attempts: 1),
+            recipient("twice@three.example", .delivered, attempts: 2),
+            recipient("new@two.example", .pending),
+            recipient("twice@three.example", .bounced, attempts: 3),
+        ]
+        last.completedAt = 1_794_182_600
+
+        let rewrittenPath = Self.tempPath()
+        let oncePath = Self.tempPath()
+        defer {
+            try? FileManager.default.removeItem(atPath: rewrittenPath)
+            try? FileManager.default.removeItem(atPath: oncePath)
+        }
+        let rewritten = try RelayStore(path: rewrittenPath)
+        var batch = WriteBatch()
+        batch.messages = [MessageWrite(record: first, replaces: false)]
+        try rewritten.write(batch)
+        batch.messages = [MessageWrite(record: last, replaces: true)]
+        try rewritten.write(batch)
+        let once = try RelayStore(path: oncePath)
+        batch.messages = [MessageWrite(record: last, replaces: false)]
+        try once.write(batch)
+
+        func rows(_ store: RelayStore, _ table: ExportTable) throws -> [[StoredValue]] {
+            var out: [[StoredValue]] = []
+            try store.export(table, filter: MessageFilter()) { out.append($0) }
+            return out
+        }
+        let recipients = try rows(rewritten, .recipients)
+        #expect(recipients.count == 4)
+        #expect(recipients == (try rows(once, .recipients)))
+        #expect(try rows(rewritten, .messages) == (try rows(once, .messages)))
+        for grouping in [SummaryGrouping.recipientDomain, .sender] {
+            let a = try rewritten.summary(by: grouping, filter: MessageFilter(), top: nil)
+            #expect(a == (try once.summary(by: grouping, filter: MessageFilter(), top: nil)))
+            #expect(!a.isEmpty)
+        }
+    }
+
     @Test func checkpointsAndOpenStatesRoundTrip() throws {
         let path = Self.tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
