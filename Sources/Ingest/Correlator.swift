@@ -108,4 +108,23 @@ package protocol Correlator: AnyObject {
     /// Forgets open entries whose last line is older than `cutoff` (a message whose `removed`/`Completed` never
     /// comes); their rows stay as written. Returns how many were dropped.
     func expire(lastSeenBefore cutoff: Int64) -> Int
+
+    /// Open entries held in memory.
+    var openMessageCount: Int { get }
+
+    /// Closes the least recently seen open entries, as `expire` does, until at most `limit` are open (a memory bound
+    /// for logs whose messages never end). Returns how many were closed.
+    func evict(keepingAtMost limit: Int) -> Int
+}
+
+extension Correlator {
+    /// The `count` entries of `entries` to evict first: least recently seen, then by key, so a run evicts the same
+    /// entries whatever order a dictionary lists them in.
+    static func oldest<E>(_ count: Int, of entries: [E], lastSeen: (E) -> Int64, key: (E) -> String) -> [E] {
+        guard count > 0 else { return [] }
+        return Array(
+            entries.map { (entry: $0, seen: lastSeen($0), key: key($0)) }
+                .sorted { ($0.seen, $0.key) < ($1.seen, $1.key) }
+                .prefix(count).map(\.entry))
+    }
 }

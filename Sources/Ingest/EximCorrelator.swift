@@ -207,6 +207,19 @@ package final class EximCorrelator: Correlator {
     /// Open messages held in memory (for reports and tests).
     package var openMessageCount: Int { open.count }
 
+    package func evict(keepingAtMost limit: Int) -> Int {
+        guard open.count > limit else { return 0 }
+        let victims = Self.oldest(
+            open.count - limit, of: Array(open), lastSeen: { $0.value.snapshot.lastSeen },
+            key: { $0.value.snapshot.record.queueID })
+        for (key, entry) in victims {
+            open[key] = nil
+            entry.closed = true
+            markDirty(entry)
+        }
+        return victims.count
+    }
+
     // MARK: events
 
     private func apply(_ event: EximEvent, envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {

@@ -28,8 +28,22 @@ package struct IngestOptions: Sendable {
     package var openEntryLifetime: Int64 = 10 * 86_400
     /// Examples kept per unparsed kind.
     package var examplesPerKind = 3
+    /// Open messages each MTA's correlator holds in memory, at most: beyond it the least recently seen are closed as
+    /// they stand (their rows stay), so logs whose messages never end cannot exhaust memory.
+    package var maxOpenMessages = 200_000
+    /// Fault injection for the crash tests: `fault` is raised in this process once this many lines have been read.
+    package var faultAtLine: Int?
+    package var fault = InjectedFault.kill
 
     package init() {}
+}
+
+/// What a fault-injection test does to the ingesting process (`--fault-at-line`).
+package enum InjectedFault: String, Sendable, CaseIterable {
+    /// SIGKILL: a crash, with no chance to clean up.
+    case kill
+    /// SIGSTOP, announced on stderr first: an ingest held still mid-run, for concurrency and rotation tests.
+    case stop
 }
 
 /// What happened to one input file.
@@ -55,6 +69,8 @@ package struct IngestReport: Sendable {
     package var examples: [String: [SourcePosition]] = [:]
     package var overlongLines = 0
     package var expiredOpenEntries = 0
+    /// Open messages closed as they stood because more than `maxOpenMessages` were open.
+    package var evictedOpenEntries = 0
 
     package var failed: Bool { files.contains { $0.error != nil } }
 }
@@ -138,6 +154,7 @@ package final class Ingestor {
                     report.expiredOpenEntries += c.expire(lastSeenBefore: latestTime - options.openEntryLifetime)
                 }
             }
+            capOpenMessages()
             try commit(checkpoint: nil)
             try pipeline.finish()
         } catch {
@@ -265,6 +282,8 @@ package final class Ingestor {
         _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout MTACounts
     ) -> LineVerdict {
         report.stats.lines += 1
+        if report.stats.lines == options.faultAtLine { injectFault() }
+        if report.stats.lines & 1023 == 0 { capOpenMessages() }
         let envelope: Envelope
         switch envelopes.parse(line) {
         case .failure(let e):
@@ -300,6 +319,26 @@ package final class Ingestor {
         case .exim:
             mtaCounts.exim += 1
             return exim.consume(envelope, host: host(of: envelope), position: position)
+        }
+    }
+
+    /// Keeps each correlator's open messages under `maxOpenMessages`: over it, the least recently seen tenth goes
+    /// (checked every 1,024 lines, so a sort is paid once per many new messages).
+    private func capOpenMessages() {
+        let limit = options.maxOpenMessages
+        for c in correlators where c.openMessageCount > limit {
+            report.evictedOpenEntries += c.evict(keepingAtMost: limit - limit / 10)
+        }
+    }
+
+    private func injectFault() {
+        switch options.fault {
+        case .kill:
+            kill(getpid(), SIGKILL)
+        case .stop:
+            let note = "relaysum: fault injection: stopping after line \(report.stats.lines)\n"
+            _ = note.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            kill(getpid(), SIGSTOP)
         }
     }
 

@@ -167,6 +167,36 @@ package final class PostfixCorrelator: Correlator {
         return dropped
     }
 
+    /// Queue IDs of open entries held in memory (an entry with re-injected copies has several).
+    package var openMessageCount: Int { open.count }
+
+    package func evict(keepingAtMost limit: Int) -> Int {
+        var evicted = 0
+        if open.count > limit {
+            var entries: [ObjectIdentifier: Entry] = [:]
+            for entry in open.values { entries[ObjectIdentifier(entry)] = entry }
+            // Entries hold one key or more: close the oldest until few enough keys remain.
+            var excess = open.count - limit
+            for entry in Self.oldest(
+                entries.count, of: Array(entries.values), lastSeen: { $0.snapshot.lastSeen },
+                key: { $0.primaryQueueID })
+            {
+                guard excess > 0 else { break }
+                let before = open.count
+                close(entry, key: nil, at: nil)
+                excess -= before - open.count
+                evicted += 1
+            }
+        }
+        if recentlyClosed.count > limit {
+            let drop = Self.oldest(
+                recentlyClosed.count - limit, of: Array(recentlyClosed), lastSeen: { $0.value.snapshot.lastSeen },
+                key: { $0.key.queueID })
+            for (key, _) in drop { recentlyClosed[key] = nil }
+        }
+        return evicted
+    }
+
     // MARK: events
 
     private func apply(_ event: PostfixEvent, at time: Int64, host: String) {
