@@ -41,6 +41,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for the parsers, the gzip reader and the correlators (RELIABILITY.md); built plainly, a
+        // replay and seed-corpus tool.
+        .executableTarget(name: "relaysum-fuzz", dependencies: ["Ingest", "Store"]),
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
@@ -50,5 +53,8 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest"]),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
+        // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.
+        .testTarget(
+            name: "ReliabilityTests", dependencies: ["relaysum", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
