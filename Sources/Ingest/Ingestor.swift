@@ -59,6 +59,8 @@ package struct FileReport: Sendable {
     /// The error that ended this file; everything before it is stored.
     package var error: String?
     package var heldBackBytes = 0
+    /// It was truncated and written anew while read (`copytruncate`); the rest is in its rotated copy.
+    package var replacedWhileReading = false
 }
 
 /// The outcome of one ingest run, for the stderr report.
@@ -266,6 +268,7 @@ package final class Ingestor {
                 }
             }
             fileReport.heldBackBytes = end.heldBackBytes
+            fileReport.replacedWhileReading = source.replacedWhileReading
             try commitFile(atEnd: end.heldBackBytes == 0)
         } catch let error as LogSourceError {
             // Everything before the error stays: commit it, then report the file as failed.

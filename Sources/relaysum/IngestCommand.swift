@@ -123,6 +123,10 @@ enum IngestSummaryText {
                     l += "\(f.lines) line(s)" + (f.mta.map { " (\($0.rawValue))" } ?? "")
                 }
                 if f.heldBackBytes > 0 { l += "; an unfinished last line (\(f.heldBackBytes) bytes) left for next run" }
+                if f.replacedWhileReading {
+                    l +=
+                        "; truncated and written anew while read (copytruncate): the rest is read from its rotated copy"
+                }
                 lines.append(l)
             }
         }
