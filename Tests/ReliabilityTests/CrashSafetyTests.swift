@@ -28,12 +28,11 @@ import Glibc
     }()
     static var clean: [String: [String]] { cleanRun.snapshot }
 
-    static func expectClean(_ db: String, _ comment: Comment) throws {
-        let got = try Relaysum.snapshot(db)
+    static func expectClean(
+        _ db: String, _ comment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(Self.clean["export messages"]!.count > 400)
-        for key in Self.clean.keys.sorted() {
-            #expect(got[key] == Self.clean[key], "\(key) differs: \(comment)")
-        }
+        expectSameSnapshot(try Relaysum.snapshot(db), Self.clean, comment, sourceLocation: sourceLocation)
     }
 
     /// Chains of runs each killed after a random number of lines (the store thread is wherever it is then), then

@@ -195,3 +195,20 @@ struct SeededGenerator: RandomNumberGenerator {
         return SeededGenerator(seed: seed)
     }
 }
+
+/// Expects two snapshots to be equal, naming each part that differs by its sizes and first differing line.
+func expectSameSnapshot(
+    _ got: [String: [String]], _ want: [String: [String]], _ comment: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    for key in want.keys.sorted() {
+        let g = got[key] ?? []
+        let w = want[key] ?? []
+        guard g != w else { continue }
+        let i = (0..<min(g.count, w.count)).first { g[$0] != w[$0] } ?? min(g.count, w.count)
+        let first = "got \(i < g.count ? g[i] : "nothing"), want \(i < w.count ? w[i] : "nothing")"
+        Issue.record(
+            "\(key): \(g.count) line(s), want \(w.count); first difference at line \(i): \(first) (\(comment))",
+            sourceLocation: sourceLocation)
+    }
+}
