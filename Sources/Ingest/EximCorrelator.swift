@@ -227,6 +227,16 @@ package final class EximCorrelator: Correlator {
         switch event {
         case .arrival(let a):
             let key = Key(host: hostIndex(host), id: a.messageID)
+            if let existing = open[key],
+                existing.snapshot.record.receivedAt != time || existing.snapshot.record.sender != a.sender
+            {
+                // Another arrival under an open message ID (a clock set back, forged lines): another message. The
+                // first ends as it stood rather than have the second's sender and recipients merged into it. (The
+                // same arrival again, from a second copy of the log, is the same message.)
+                open[key] = nil
+                existing.closed = true
+                markDirty(existing)
+            }
             let entry: Entry
             if let existing = open[key] {
                 entry = existing
