@@ -71,6 +71,10 @@ package struct IngestReport: Sendable {
     package var examples: [String: [SourcePosition]] = [:]
     package var overlongLines = 0
     package var expiredOpenEntries = 0
+    /// The most open messages one correlator held at a check (every 1,024 lines).
+    package var peakOpenMessages = 0
+    /// Lines with NUL bytes, read without them (see `Ingestor.withoutNUL`).
+    package var linesWithNUL = 0
     /// Open messages closed as they stood because more than `maxOpenMessages` were open.
     package var evictedOpenEntries = 0
 
@@ -253,7 +257,15 @@ package final class Ingestor {
                 }
             ) { line, number, endOffset in
                 let position = SourcePosition(file: file, line: number)
-                let verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                let verdict: LineVerdict
+                if memchr(line.base, 0, line.count) == nil {
+                    verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                } else {
+                    report.linesWithNUL += 1
+                    verdict = Self.withoutNUL(line).withUnsafeBufferPointer {
+                        handle(ByteSlice($0), envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                    }
+                }
                 count(verdict, position)
                 lastOffset = endOffset
                 lastLine = number
@@ -278,6 +290,24 @@ package final class Ingestor {
         fileReport.lines = lastLine - startLine
         fileReport.bytes = lastOffset - startOffset
         fileReport.mta = checkpoint.mta
+    }
+
+    /// `line` without its leading NUL bytes (the padding a crash leaves in a syslog file) and with every other NUL
+    /// as U+FFFD: a NUL inside a stored text would cut it short wherever it is read as a C string.
+    static func withoutNUL(_ line: ByteSlice) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 8)
+        var i = 0
+        while i < line.count && line[i] == 0 { i += 1 }
+        while i < line.count {
+            if line[i] == 0 {
+                out += [0xEF, 0xBF, 0xBD]
+            } else {
+                out.append(line[i])
+            }
+            i += 1
+        }
+        return out
     }
 
     /// Routes one line to its MTA's correlator.
@@ -329,6 +359,9 @@ package final class Ingestor {
     /// (checked every 1,024 lines, so a sort is paid once per many new messages).
     private func capOpenMessages() {
         let limit = options.maxOpenMessages
+        for c in correlators {
+            report.peakOpenMessages = max(report.peakOpenMessages, c.openMessageCount)
+        }
         for c in correlators where c.openMessageCount > limit {
             report.evictedOpenEntries += c.evict(keepingAtMost: limit - limit / 10)
         }

@@ -140,6 +140,11 @@ enum IngestSummaryText {
         if !quiet && r.expiredOpenEntries > 0 {
             lines.append("  \(r.expiredOpenEntries) message(s) with no end logged in 10 days were closed as they stood")
         }
+        if !quiet && r.linesWithNUL > 0 {
+            lines.append(
+                "  \(r.linesWithNUL) line(s) held NUL bytes: leading ones were dropped (crash padding), others read as U+FFFD"
+            )
+        }
         if !quiet && r.evictedOpenEntries > 0 {
             lines.append(
                 "  \(r.evictedOpenEntries) open message(s) were closed as they stood to stay under "
