@@ -32,12 +32,14 @@ let package = Package(
             // The hot loop is single-owner code; dynamic exclusivity checks cost ~3 % of an ingest.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        .target(name: "Reports", dependencies: ["Store"]),
+        // Settings read from the configuration file (thresholds, abuse addresses, report identity, retention).
+        .target(name: "Config"),
+        .target(name: "Reports", dependencies: ["Store", "Config"]),
         .target(name: "ARF", dependencies: []),
         .executableTarget(
             name: "relaysum",
             dependencies: [
-                "Ingest", "Store", "Reports", "ARF",
+                "Ingest", "Store", "Reports", "ARF", "Config",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +52,7 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
         // Summaries, rejects, exports and licence counts over ingested fixtures and generated logs.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest", "Config"]),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
         // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.

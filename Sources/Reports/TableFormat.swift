@@ -15,6 +15,8 @@ package enum Cell: Sendable, Equatable {
     case list([String])
     /// Yes or no (`true`/`false` in JSON); nil when it cannot be told (empty, `null`).
     case flag(Bool?)
+    /// A number with one decimal (a score).
+    case decimal(Double)
 
     var plain: String {
         switch self {
@@ -23,6 +25,7 @@ package enum Cell: Sendable, Equatable {
         case .time(let t): return t.map(ISO8601.utc) ?? ""
         case .list(let l): return l.joined(separator: " ")
         case .flag(let b): return b.map { $0 ? "yes" : "no" } ?? ""
+        case .decimal(let d): return String(format: "%.1f", d)
         }
     }
 
@@ -33,6 +36,7 @@ package enum Cell: Sendable, Equatable {
         case .time(let t): return t.map { JSONText.string(ISO8601.utc($0)) } ?? "null"
         case .list(let l): return "[" + l.map(JSONText.string).joined(separator: ", ") + "]"
         case .flag(let b): return b.map { $0 ? "true" : "false" } ?? "null"
+        case .decimal(let d): return String(format: "%.1f", d)
         }
     }
 }
@@ -127,6 +131,7 @@ package struct TableFormat {
         let numeric = columns.indices.map { i in
             rows.first.map { row -> Bool in
                 if case .number = row[i] { return true }
+                if case .decimal = row[i] { return true }
                 return false
             } ?? false
         }

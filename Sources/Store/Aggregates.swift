@@ -143,6 +143,8 @@ struct AggregateDeltas {
     /// Changes per recipient-domain bucket of the smallest span.
     private(set) var domains: [DomainKey: Change] = [:]
     private(set) var hosts: Set<String> = []
+    /// Start of every UTC hour whose accepted messages changed, for the account activity.
+    private(set) var dirtyHours: Set<Int64> = []
     private var lastHost: String?
 
     /// The smallest span of each table, in which changes are gathered.
@@ -176,6 +178,7 @@ struct AggregateDeltas {
             start: Self.start(of: receivedAt, span: Self.messageSpan), host: host, sender: sender,
             account: account ?? "", clientIP: clientIP ?? "")
         let domainStart = Self.start(of: receivedAt, span: Self.domainSpan)
+        dirtyHours.insert(Self.start(of: receivedAt, span: RelayStore.hourSeconds))
         if sign > 0 {
             messages[key, default: Change()].add(values, at: receivedAt)
         } else {
@@ -385,6 +388,11 @@ extension BulkWriter {
     /// bucket; a bucket left with no message is deleted, and one that lost a row at its first or last time gets them
     /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
     func applyAggregates(_ deltas: AggregateDeltas) throws {
+        if !deltas.dirtyHours.isEmpty {
+            // Account activity (RelayStore+Activity.swift) is rebuilt for these hours after the ingest.
+            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO activity_dirty_hours (hour) VALUES (?)")
+            for h in deltas.dirtyHours { try run(s) { bind($0, 1, h) } }
+        }
         if !deltas.hosts.isEmpty {
             let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay_hosts (host) VALUES (?)")
             for h in deltas.hosts { try run(s) { bind($0, 1, h) } }

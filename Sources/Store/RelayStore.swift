@@ -175,6 +175,7 @@ package final class RelayStore: @unchecked Sendable {
                     """)
         }
         registerAggregateMigrations(&m)
+        registerActivityMigrations(&m)
         return m
     }
 
@@ -284,6 +285,11 @@ package final class RelayStore: @unchecked Sendable {
     /// Runs `body` with read access (for the Reports module's named queries).
     package func read<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.read(body)
+    }
+
+    /// Runs `body` in a write transaction (for this module's named writes).
+    func writeAccess<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.write(body)
     }
 }
 

@@ -89,6 +89,8 @@ struct IngestCommand: ParsableCommand {
             let store = try RelayStore(path: database.path)
             let progress = quiet || isatty(STDERR_FILENO) != 1 ? nil : TerminalProgress()
             report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)
+            // The hourly account activity `anomalies` reads, for the hours this run changed.
+            try store.refreshActivity()
         } catch let e as StoreError {
             throw RelaysumFailure(description: e.description)
         } catch let e as IngestLock.Busy {

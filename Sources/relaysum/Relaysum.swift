@@ -7,7 +7,7 @@ struct Relaysum: ParsableCommand {
         abstract: "Answers who sent how much through an outgoing mail relay, from its Postfix or Exim logs.",
         discussion: """
             relaysum streams relay logs into one SQLite file (ingest) and reports from it (summary, rejects, \
-            license, export).
+            license, export, anomalies).
 
             Exit status: 0 success, 1 failure (an unreadable file, a corrupt gzip member, a database error), \
             64 usage error.
@@ -20,6 +20,7 @@ struct Relaysum: ParsableCommand {
         version: RelaysumVersion.string,
         subcommands: [
             IngestCommand.self, SummaryCommand.self, RejectsCommand.self, ExportCommand.self, LicenseCommand.self,
+            AnomaliesCommand.self,
         ]
     )
 }

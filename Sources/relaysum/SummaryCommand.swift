@@ -84,8 +84,12 @@ struct SummaryCommand: ParsableCommand {
 enum ReportStore {
     /// Opens the database read-only. A `--host` the database has never seen is a usage error (exit 64) that names
     /// the relays it has: a typo must not pass for a quiet relay.
-    static func open(_ database: DatabaseOptions, host: String?) throws -> RelayStore {
-        let store = try run { try RelayStore(path: database.path, readOnly: true) }
+    static func open(_ database: DatabaseOptions, host: String?, readOnly: Bool = true) throws -> RelayStore {
+        if !readOnly && !FileManager.default.fileExists(atPath: database.path) {
+            throw RelaysumFailure(
+                description: "no database at \(database.path) (run `relaysum ingest` first, or pass --db)")
+        }
+        let store = try run { try RelayStore(path: database.path, readOnly: readOnly) }
         if let host {
             let known = try run { try store.knownHosts() }
             if !known.contains(host) {
