@@ -292,6 +292,14 @@ package final class Ingestor {
         fileReport.mta = checkpoint.mta
     }
 
+    /// Distinct unparsed kinds named in one run's report; the rest are counted together.
+    static let maxUnparsedKinds = 50
+
+    /// C0 and C1 control characters and DEL: what a terminal may act on.
+    static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (0x7F...0x9F).contains(u.value)
+    }
+
     /// `line` without its leading NUL bytes (the padding a crash leaves in a syslog file) and with every other NUL
     /// as U+FFFD: a NUL inside a stored text would cut it short wherever it is read as a C string.
     static func withoutNUL(_ line: ByteSlice) -> [UInt8] {
@@ -393,8 +401,17 @@ package final class Ingestor {
         switch verdict {
         case .parsed: report.stats.parsed += 1
         case .skipped: report.stats.skipped += 1
-        case .unparsed(let kind):
+        case .unparsed(var kind):
             report.stats.unparsed += 1
+            // A kind may carry a program name from the log (`postfix/<daemon>: …`): no terminal control codes, and
+            // no unbounded list of kinds from lines made up to differ.
+            if kind.unicodeScalars.contains(where: Self.isControl) {
+                kind = String(
+                    kind.unicodeScalars.map { Self.isControl($0) ? "?" : Character($0) })
+            }
+            if report.stats.unparsedKinds[kind] == nil && report.stats.unparsedKinds.count >= Self.maxUnparsedKinds {
+                kind = "other kinds (more than \(Self.maxUnparsedKinds))"
+            }
             report.stats.unparsedKinds[kind, default: 0] += 1
             if report.examples[kind, default: []].count < options.examplesPerKind {
                 report.examples[kind, default: []].append(position)

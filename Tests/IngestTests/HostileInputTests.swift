@@ -215,6 +215,21 @@ import Testing
         #expect(report.stats.unparsedKinds == ["envelope: \(c.kind)": 1])
     }
 
+    /// Program names come from the log: a kind never carries terminal control codes, and lines made up to differ
+    /// in their program name cannot make the report (and `ingest_runs`) grow without end.
+    @Test func unparsedKindsAreFreeOfControlCodesAndBounded() throws {
+        let b = try Bench()
+        var text = "Nov  9 00:00:01 relay1 postfix/\u{1B}]2;owned\u{07}\u{9B}31m[12]: 4NmB1q0Bt7z9vKp: what\n"
+        for i in 0..<300 { text += "Nov  9 00:00:01 relay1 postfix/d\(i)[12]: 4NmB1q0Bt7z9vKp: what\n" }
+        try b.write("mail.log", text)
+        let report = try b.ingest(["mail.log"])
+        #expect(report.stats.unparsed == 301)
+        #expect(report.stats.unparsedKinds.count == Ingestor.maxUnparsedKinds + 1)
+        #expect(report.stats.unparsedKinds["other kinds (more than 50)"] == 251)
+        #expect(report.stats.unparsedKinds["postfix/?]2;owned??31m: unknown queue-ID message"] == 1)
+        #expect(!report.stats.unparsedKinds.keys.joined().unicodeScalars.contains(where: Ingestor.isControl))
+    }
+
     @Test func aPostfixQueueIDReusedInOneFileIsTwoMessages() throws {
         let b = try Bench()
         // Short queue IDs come round again; the first message's `removed` was not logged.
