@@ -38,6 +38,25 @@ import Glibc
         }
     }
 
+    /// A sender address with terminal escapes (C0 and C1) is shown escaped in a table, never sent to the terminal raw.
+    @Test func controlCodesFromTheLogAreEscapedInTables() throws {
+        let t = try Scratch()
+        let log = t.path("mail.log")
+        try t.write(
+            "mail.log",
+            [
+                "Nov  9 00:02:48 relay1 postfix/smtpd[1]: 4NmB1q0Bt7z9vKp: client=a.example[192.0.2.1]",
+                "Nov  9 00:02:49 relay1 postfix/qmgr[2]: 4NmB1q0Bt7z9vKp: from=<x\u{1B}]2;owned\u{07}\u{9B}2Jy@a.example>, "
+                    + "size=1, nrcpt=1 (queue active)",
+            ])
+        let db = t.path("r.sqlite")
+        #expect(try Relaysum.run(["ingest", "--db", db, "--year", "2026", log]).status == 0)
+        let r = try Relaysum.run(["summary", "--db", db, "--by", "sender", "--format", "table"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("x\\x1B]2;owned\\x07\\x9B2Jy@a.example"), "\(r.stdout)")
+        #expect(!r.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B })
+    }
+
     @Test func aFIFOIsReadAsAStreamOnce() throws {
         let t = try Scratch()
         let fifo = t.path("mail.fifo")
