@@ -36,13 +36,19 @@ import Glibc
     }
 
     /// Chains of runs each killed after a random number of lines (the store thread is wherever it is then), then
-    /// resumed: at least 50 distinct kill points over the two MTAs' rotated files.
+    /// resumed: at least 50 distinct kill points over the two MTAs' rotated files. After every kill the database is
+    /// whole and holds no line past the kill point; at the end of each chain it equals one clean run.
     @Test func killedAtRandomLinesThenResumedEqualsOneCleanRun() throws {
         var rng = SeededGenerator.fromEnvironment("kill points")
         let total = Self.cleanRun.lines
         #expect(total > 7_000)
         var points = Set<Int>()
-        for chain in 0..<8 {
+        var totalKills = 0
+        var chains = 0
+        // Chains until there are 60 distinct kill points (about five; at most 20).
+        while points.count < 60 && chains < 20 {
+            let chain = chains
+            chains += 1
             let t = try Scratch()
             let db = t.path("r.sqlite")
             var kills: [Int] = []
@@ -57,6 +63,7 @@ import Glibc
                     #expect(after.lines >= before.lines && after.lines <= before.lines + n)
                     points.insert(before.lines + n)
                     kills.append(before.lines + n)
+                    totalKills += 1
                     continue
                 }
                 #expect(r.status == 0, "\(r)")
@@ -65,6 +72,7 @@ import Glibc
             #expect(try Relaysum.inspect(db).lines == total)
             try Self.expectClean(db, "chain \(chain) killed at lines \(kills)")
         }
+        print("kill points: \(points.count) distinct, \(totalKills) kills in \(chains) chains")
         #expect(points.count >= 50, "distinct kill points: \(points.sorted())")
     }
 
@@ -85,6 +93,7 @@ import Glibc
         }
         let last = try Self.ingest(db)
         #expect(last.status == 0, "\(last)")
+        print("kills from outside: \(kills) of 12 landed before the run ended")
         try Self.expectClean(db, "after \(kills) kills from outside")
     }
 
