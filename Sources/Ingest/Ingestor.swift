@@ -193,6 +193,14 @@ package final class Ingestor {
             checkpoint.fingerprint = Self.fnv1a(head[...])
             checkpoint.fingerprintLength = head.count
         }
+        if checkpoint.id != nil && !source.isGzip && !source.isStream && source.fileSize < checkpoint.contentOffset
+            && (source.device != checkpoint.device || source.inode != checkpoint.inode)
+        {
+            // Another file with the same start, shorter than what was read of the first: a copy taken before the
+            // lines read from the original had all reached it (copytruncate racing a run). All of it was read.
+            fileReport.note = "already ingested (a shorter copy of a file read further)"
+            return
+        }
         let unchanged =
             checkpoint.id != nil && checkpoint.atEnd && !source.isStream
             && (source.isGzip

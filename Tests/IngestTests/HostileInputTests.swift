@@ -230,6 +230,30 @@ import Testing
         #expect(!report.stats.unparsedKinds.keys.joined().unicodeScalars.contains(where: Ingestor.isControl))
     }
 
+    /// copytruncate racing a run: lines the MTA wrote between logrotate's copy and its truncate were read from the
+    /// live file, so the rotated copy is shorter than what was read. It adds nothing; a file truncated in place and
+    /// refilled (the same inode) is read again from its start.
+    @Test func aRotatedCopyShorterThanWhatWasReadAddsNothing() throws {
+        let b = try Bench()
+        let text = (1...6).map { Self.postfixMessage(String(format: "4NmB%dq0Bt7z9vKp", $0), minute: $0) }.joined()
+        try b.write("mail.log", text)
+        _ = try b.ingest(["mail.log"])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Longer than the 1 KiB fingerprint, shorter than the file.
+        try b.write("mail.log.1", lines.prefix(18).joined(separator: "\n") + "\n")
+        let copy = try b.ingest(["mail.log.1"])
+        #expect(copy.stats.lines == 0)
+        #expect(copy.files[0].note == "already ingested (a shorter copy of a file read further)")
+        #expect(try b.messages("queue_id, delivered").count == 6)
+        // The same file truncated in place and refilled with the same start: read again from the top.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: b.path("mail.log")))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data((lines.prefix(16).joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        let again = try b.ingest(["mail.log"])
+        #expect(again.stats.lines == 16)
+    }
+
     @Test func aPostfixQueueIDReusedInOneFileIsTwoMessages() throws {
         let b = try Bench()
         // Short queue IDs come round again; the first message's `removed` was not logged.
