@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System zlib (zlib1g-dev): a thin inflater that restarts at every gzip member.
@@ -33,9 +34,13 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Settings read from the configuration file (thresholds, abuse addresses, report identity, retention).
-        .target(name: "Config"),
+        .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Reports", dependencies: ["Store", "Config"]),
-        .target(name: "ARF", dependencies: []),
+        // SMTP with STARTTLS and AUTH through system libcurl (libcurl4-openssl-dev); curl_easy_setopt() is variadic,
+        // so one C function makes the whole exchange.
+        .target(name: "CSMTP", linkerSettings: [.linkedLibrary("curl")]),
+        // RFC 5965 reports: the pure builder, what is reported, and the transports that mail them.
+        .target(name: "ARF", dependencies: ["Store", "Config", "CSMTP"]),
         .executableTarget(
             name: "relaysum",
             dependencies: [
@@ -55,6 +60,11 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest", "Config"]),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
+        // The configuration file, the report builder (checked by arf_validate.py and Sisimai) and both transports.
+        .testTarget(
+            name: "ARFTests", dependencies: ["ARF", "Config", "Store"],
+            exclude: ["smtp_server.py", "sisimai_check.pl"]
+        ),
         // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.
         .testTarget(
             name: "ReliabilityTests", dependencies: ["relaysum", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -31,6 +31,9 @@ public struct AnomalyThresholds: Sendable, Equatable {
     /// An account with fewer active hours than this in its baseline is new: its volume is judged against the whole
     /// relay and its networks and sender addresses are not "new" (`history_minimum_hours`).
     public var historyMinimumHours = 8
+    /// ... or whose first activity in the baseline is fewer days before than this is new as well: a day or two of
+    /// history is no normal (`history_minimum_days`).
+    public var historyMinimumDays = 3
     /// `compromised` when failures and a new network come together with at least this many recipients in the
     /// window (`compromise_minimum`).
     public var compromiseMinimum: Int64 = 30

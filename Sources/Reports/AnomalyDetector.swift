@@ -78,14 +78,25 @@ package struct AnomalyInput: Sendable {
 }
 
 /// Judges each account's hours in a period against its own trailing baseline (or, for an account without enough
-/// history, against the relay's accounts), then joins flagged hours into windows and gives each a verdict.
+/// history, against the relay's typical account), then joins flagged hours into windows and gives each a verdict.
+/// Each day of the period has its own baseline: the `baseline_days` before it, less hours already flagged.
 ///
-/// Signals per hour (thresholds in `AnomalyThresholds`): volume, new network (a network first used within the
-/// last 24 h by an account with history, or more client addresses than ever), brute force (a burst of failed
-/// logins for the login before it sent from a new network), new sender domain, spread; failures are judged
-/// per hour and over the window. A window is `compromised` when volume comes with failures, a new network, brute
-/// force or a new sender domain; or failures with a new network, brute force or a new sender domain, and at least
-/// `compromise_minimum` recipients; or brute force with that many recipients. Any other flagged window is `review`.
+/// Signals (thresholds in `AnomalyThresholds`):
+/// - volume: an hour's recipients at least `volume_minimum` and `volume_factor` × the account's busy hour (its
+///   `quantile` hour, quiet hours counted); or a window's recipients that many times its busy day per day;
+/// - failures: bounced + deferred recipients beyond the relay's own share in those hours (an outage is everyone's),
+///   over the window, or over the mail from new networks alone;
+/// - new network: a client network first used in the last 24 h by an account with history, or more client
+///   addresses in one hour than `clients_minimum` and than ever;
+/// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
+///   or five times as many for the login from anywhere, in the `auth_lookback_hours` before it sent from there;
+/// - new sender: a sender domain the account first used in the last 24 h;
+/// - spread: recipient domains in an hour far above its normal.
+///
+/// A window is `compromised` when volume comes with a new network, brute force or new sender (access signals), or
+/// with failures that are at least `failure_share` bounces; when failures come with an access signal and at least
+/// `compromise_minimum` recipients; when brute force comes with that many recipients; or when two or more new
+/// networks and more client addresses than ever send that many. Any other flagged window is `review`.
 package struct AnomalyDetector {
     package var thresholds: AnomalyThresholds
 
@@ -101,11 +112,27 @@ package struct AnomalyDetector {
     struct Baseline {
         var activeHours = 0
         var recipientsQuantile: Double = 0
+        /// The same quantile of whole days' recipients (for windows that last).
+        var recipientsDayQuantile: Double = 0
         var domainsQuantile: Double = 0
         var maxClients: Int64 = 0
         var failedShare: Double = 0
-        var isNew: Bool { activeHours < minimumHours }
+        /// Hours from the account's first activity in the baseline to its end.
+        var spanHours: Int64 = 0
+        var isNew: Bool { activeHours < minimumHours || spanHours < minimumSpanHours }
+
+        /// Each measure the larger of this baseline's and `other`'s.
+        func atLeast(_ other: Baseline) -> Baseline {
+            var b = self
+            b.recipientsQuantile = max(b.recipientsQuantile, other.recipientsQuantile)
+            b.recipientsDayQuantile = max(b.recipientsDayQuantile, other.recipientsDayQuantile)
+            b.domainsQuantile = max(b.domainsQuantile, other.domainsQuantile)
+            b.maxClients = max(b.maxClients, other.maxClients)
+            b.failedShare = max(b.failedShare, other.failedShare)
+            return b
+        }
         var minimumHours: Int
+        var minimumSpanHours: Int64 = 0
     }
 
     struct RelayHour {
@@ -126,6 +153,14 @@ package struct AnomalyDetector {
         /// Recipients from the new networks, and those of them that failed beyond the relay's own share.
         var newNetworkRecipients: Int64 = 0
         var newNetworkFailed: Double = 0
+        /// More client addresses in the hour than `clients_minimum` and than ever before.
+        var manyClients = false
+
+        /// Volume or failures together with a new network, brute force or a new sender.
+        var looksCompromised: Bool {
+            (signals.contains(.volume) || signals.contains(.failures))
+                && !signals.isDisjoint(with: [.newNetwork, .bruteForce, .newSender])
+        }
         var newSenderDomains: [String] = []
         var bruteForce: (failures: Int64, from: String)?
     }
@@ -171,20 +206,22 @@ package struct AnomalyDetector {
             let relayTypical = Baseline(
                 activeHours: t.historyMinimumHours,
                 recipientsQuantile: Self.median(established.map(\.recipientsQuantile)),
+                recipientsDayQuantile: Self.median(established.map(\.recipientsDayQuantile)),
                 domainsQuantile: Self.median(established.map(\.domainsQuantile)),
                 maxClients: Int64(Self.median(established.map { Double($0.maxClients) })),
-                failedShare: Self.median(established.map(\.failedShare)), minimumHours: t.historyMinimumHours)
+                failedShare: Self.median(established.map(\.failedShare)), minimumHours: 0)
             for (account, today) in activeToday {
                 let base = baselines[account]!
+                // A new account's little history still counts: the larger of it and the relay's typical account.
+                let ref = base.isNew ? base.atLeast(relayTypical) : base
                 for h in today {
                     let e = judgeHour(
-                        h, base: base, ref: base.isNew ? relayTypical : base, relay: relay[h.hour] ?? RelayHour(),
+                        h, base: base, ref: ref, relay: relay[h.hour] ?? RelayHour(),
                         keys: keysByAccount[account]?[h.hour] ?? [], senderDomains: senderDomains[account] ?? [:],
                         failures: failuresByLogin, baselineStart: dayStart - baselineLength)
-                    if !e.signals.isEmpty {
-                        evidence[account, default: []].append(e)
-                        excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1))
-                    }
+                    if !e.signals.isEmpty { evidence[account, default: []].append(e) }
+                    // An hour that looks like an intruder's leaves later baselines; a newsletter's stays in them.
+                    if e.looksCompromised { excluded[account, default: []].append(h.hour...(h.hour + Self.hour - 1)) }
                 }
             }
             dayStart += day
@@ -233,7 +270,10 @@ package struct AnomalyDetector {
                 e.newNetworkFailed += max(0, Double(k.failed) - othersShare * Double(k.recipients))
             }
             if !e.newNetworks.isEmpty { e.signals.insert(.newNetwork) }
-            if h.clients >= t.clientsMinimum && h.clients > base.maxClients { e.signals.insert(.newNetwork) }
+            if h.clients >= t.clientsMinimum && h.clients > base.maxClients {
+                e.manyClients = true
+                e.signals.insert(.newNetwork)
+            }
             for k in keys where k.kind == .sender {
                 guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
                 if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
@@ -247,15 +287,20 @@ package struct AnomalyDetector {
             let lookbackStart = h.hour - Int64(t.authLookbackHours) * Self.hour
             var count: Int64 = 0
             var worst: (Int64, String) = (0, "")
-            // Failed logins for this login, and those whose login was not logged from the new networks.
+            // Failed logins for this login, and those whose login was not logged, from the new networks; failed
+            // logins for this login from elsewhere count when there are five times as many (a botnet's guesses
+            // come from many networks, a mistyped password on the road from one).
             let newNetworks = Set(e.newNetworks.map(\.0))
-            let anonymous = (failures[""] ?? []).filter { f in
+            let fromNew = { (f: AuthFailureHour) in
                 f.clientIP.flatMap(RelayStore.network(of:)).map(newNetworks.contains) ?? false
             }
-            for f in (failures[login] ?? []) + anonymous where f.hour >= lookbackStart && f.hour <= h.hour {
-                count += f.failures
-                if f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
+            let recent = ((failures[login] ?? []) + (failures[""] ?? []).filter(fromNew)).filter {
+                $0.hour >= lookbackStart && $0.hour <= h.hour
             }
+            let near = recent.filter(fromNew).reduce(Int64(0)) { $0 + $1.failures }
+            let all = recent.reduce(Int64(0)) { $0 + $1.failures }
+            count = near >= t.authFailureMinimum ? near : (all >= 5 * t.authFailureMinimum ? all : 0)
+            for f in recent where f.failures > worst.0 { worst = (f.failures, f.clientIP ?? "unknown") }
             if count >= t.authFailureMinimum {
                 e.bruteForce = (count, worst.1)
                 e.signals.insert(.bruteForce)
@@ -284,10 +329,17 @@ package struct AnomalyDetector {
             return n + (hi >= lo ? (hi - lo) / Self.hour + 1 : 0)
         }
         let totalHours = max(Int((to - from) / Self.hour - excludedHours), kept.count)
-        var b = Baseline(minimumHours: thresholds.historyMinimumHours)
+        var b = Baseline(
+            minimumHours: thresholds.historyMinimumHours,
+            minimumSpanHours: Int64(thresholds.historyMinimumDays) * 24)
         b.activeHours = kept.filter { $0.messages > 0 }.count
+        if let first = kept.first(where: { $0.messages > 0 }) { b.spanHours = (to - first.hour) / Self.hour }
         b.recipientsQuantile = Self.quantile(kept.map { Double($0.recipients) }, of: totalHours, thresholds.quantile)
         b.domainsQuantile = Self.quantile(kept.map { Double($0.domains) }, of: totalHours, thresholds.quantile)
+        var days: [Int64: Double] = [:]
+        for h in kept { days[h.hour / (24 * Self.hour), default: 0] += Double(h.recipients) }
+        b.recipientsDayQuantile = Self.quantile(
+            Array(days.values), of: max(days.count, (totalHours + 23) / 24), thresholds.quantile)
         b.maxClients = kept.map(\.clients).max() ?? 0
         let rcpt = kept.reduce(Int64(0)) { $0 + $1.recipients }
         b.failedShare = rcpt > 0 ? Double(kept.reduce(Int64(0)) { $0 + $1.failed }) / Double(rcpt) : 0
@@ -326,15 +378,24 @@ package struct AnomalyDetector {
 
     // MARK: windows and verdicts
 
-    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window.
+    /// Flagged hours joined into windows; a gap of one quiet hour does not split a window, and hours that send
+    /// from the same new network within `newForHours` are one window (an intruder's first test and the burst
+    /// after it are one incident, which started with the first).
     func windows(_ evidence: [HourEvidence]) -> [[HourEvidence]] {
         var result: [[HourEvidence]] = []
         for e in evidence.sorted(by: { $0.hour.hour < $1.hour.hour }) {
-            if let last = result.last?.last, e.hour.hour - last.hour.hour <= 2 * Self.hour {
-                result[result.count - 1].append(e)
-            } else {
-                result.append([e])
+            if let current = result.last, let last = current.last {
+                let near = e.hour.hour - last.hour.hour <= 2 * Self.hour
+                let networks = Set(e.newNetworks.map(\.0))
+                let sameNetwork =
+                    !networks.isEmpty && e.hour.hour - last.hour.hour <= Self.newForHours * Self.hour
+                    && current.contains { w in w.newNetworks.contains { networks.contains($0.0) } }
+                if near || sameNetwork {
+                    result[result.count - 1].append(e)
+                    continue
+                }
             }
+            result.append([e])
         }
         return result
     }
@@ -355,16 +416,41 @@ package struct AnomalyDetector {
         let newNetworkFailures =
             !signals.contains(.failures) && failuresFlag(recipients: newRecipients, failed: newFailed, base: ref)
         if newNetworkFailures { signals.insert(.failures) }
+        // A volume that lasts: the window's recipients against the account's busy day (as many days as it lasts).
+        let hours = (window.last!.hour.hour - window.first!.hour.hour) / Self.hour + 1
+        let expected = ref.recipientsDayQuantile * max(1, Double(hours) / 24)
+        let sustained =
+            !signals.contains(.volume) && hours > 1
+            && Double(recipients) >= max(Double(t.volumeMinimum), t.volumeFactor * expected)
+        if sustained { signals.insert(.volume) }
+        var networks: [String: Int64] = [:]
+        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
+        // Several new networks and more client addresses than ever: many hands on one login.
+        let distributed = networks.count >= 2 && window.contains { $0.manyClients }
         let access = signals.contains(.newNetwork) || signals.contains(.bruteForce) || signals.contains(.newSender)
+        let enough = recipients >= t.compromiseMinimum
+        // From the usual network and addresses, a burst whose failures are mostly deferrals is a newsletter meeting
+        // the big mailbox providers' rate limits; it takes bounces to make it an intruder's.
+        let bounced = window.reduce(Int64(0)) { $0 + $1.hour.bounced }
+        let bouncedEnough = recipients > 0 && Double(bounced) / Double(recipients) >= t.failureShare
         let compromised =
-            (signals.contains(.volume) && (signals.contains(.failures) || access))
-            || (signals.contains(.failures) && access && recipients >= t.compromiseMinimum)
-            || (signals.contains(.bruteForce) && recipients >= t.compromiseMinimum)
+            (signals.contains(.volume) && ((signals.contains(.failures) && (access || bouncedEnough)) || access))
+            || (signals.contains(.failures) && access && enough)
+            || (signals.contains(.bruteForce) && enough) || (distributed && enough)
 
         var reasons: [String] = []
         var score = 0.0
         let peak = window.max { $0.hour.recipients < $1.hour.recipients }!.hour
-        if signals.contains(.volume) {
+        if sustained {
+            let d = ref.recipientsDayQuantile
+            score += min(Double(recipients) / max(expected, 1) / t.volumeFactor, 10)
+            let against =
+                base.isNew
+                ? "a new account; the relay's typical busiest day is \(Self.number(d))"
+                : "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
+                    + "day (\(Self.number(d)))"
+            reasons.append("\(recipients) recipients in \(hours) h, \(against)")
+        } else if signals.contains(.volume) {
             let q = ref.recipientsQuantile
             let ratio = Double(peak.recipients) / max(q, 1)
             score += min(ratio / t.volumeFactor, 10)
@@ -389,8 +475,6 @@ package struct AnomalyDetector {
             text += "; usually \(Self.percent(ref.failedShare)))"
             reasons.append(text)
         }
-        var networks: [String: Int64] = [:]
-        for e in window { for (n, r) in e.newNetworks { networks[n, default: 0] += r } }
         if !networks.isEmpty {
             score += 1
             let list = networks.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) (\($0.value) recipients)" }

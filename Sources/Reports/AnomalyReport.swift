@@ -77,7 +77,8 @@ package enum AnomalyReport {
         let senders = try store.senderFirstHours().filter { active.contains($0.key) }
         let auth = try store.authFailureHours(from: since - Int64(thresholds.authLookbackHours) * h, to: until)
         var flagged: [String: [ClosedRange<Int64>]] = [:]
-        for f in try store.findings(from: baselineStart, to: since) where active.contains(f.account) {
+        for f in try store.findings(from: baselineStart, to: since, verdict: "compromised")
+        where active.contains(f.account) {
             flagged[f.account, default: []].append(f.windowStart...(f.windowEnd - 1))
         }
         return AnomalyInput(

@@ -176,6 +176,7 @@ package final class RelayStore: @unchecked Sendable {
         }
         registerAggregateMigrations(&m)
         registerActivityMigrations(&m)
+        registerARFMigrations(&m)
         return m
     }
 

@@ -21,6 +21,8 @@ struct Relaysum: ParsableCommand {
         subcommands: [
             IngestCommand.self, SummaryCommand.self, RejectsCommand.self, ExportCommand.self, LicenseCommand.self,
             AnomaliesCommand.self,
+            ArfCommand.self,
+            ConfigCommand.self,
         ]
     )
 }

@@ -134,6 +134,22 @@ import Testing
         #expect(findings.first?.signals.contains(.volume) == true)
     }
 
+    @Test func newsletterMeetingRateLimitsIsReviewButBouncingBurstIsNot() throws {
+        var w = World()
+        w.history("sasl:club", perHour: 10)
+        w.history("sasl:other", perHour: 10)
+        w.send("sasl:other", at: Self.at(9), recipients: 10)
+        // 500 recipients, 40 % deferred by the providers' rate limits, 3 % bounced: a newsletter.
+        w.send("sasl:club", at: Self.at(9), recipients: 500, bounced: 15, deferred: 200, domains: 40)
+        let newsletter = try #require(detect(w).first { $0.account == "sasl:club" })
+        #expect(newsletter.verdict == .review)
+        #expect(newsletter.signals.contains(.volume) && newsletter.signals.contains(.failures))
+        // The same burst with 40 % bounced (unknown users) is not a newsletter.
+        w.send("sasl:club", at: Self.at(12), recipients: 500, bounced: 200, domains: 40)
+        let burst = try #require(detect(w).first { $0.account == "sasl:club" && $0.windowStart == Self.at(12) })
+        #expect(burst.verdict == .compromised)
+    }
+
     @Test func relayWideOutageIsNoOnesFailure() {
         var w = World()
         let accounts = (1...12).map { "sasl:user\($0)" }
@@ -189,6 +205,18 @@ import Testing
         #expect(f.reasons.contains { $0.hasPrefix("44 % of the 96 recipients from new networks bounced or deferred") })
     }
 
+    @Test func anIntrudersTestRunAndLaterBurstAreOneWindowFromTheFirst() throws {
+        var w = World()
+        w.history("sasl:pat", perHour: 6)
+        // A test message from the new network at 01:00, the burst at 06:00.
+        w.send("sasl:pat", at: Self.at(1), recipients: 2, network: "203.0.113.0/24")
+        w.send("sasl:pat", at: Self.at(6), recipients: 400, bounced: 150, network: "203.0.113.0/24")
+        let findings = detect(w)
+        #expect(findings.count == 1)
+        #expect(findings.first?.verdict == .compromised)
+        #expect(findings.first?.windowStart == Self.at(1) && findings.first?.windowEnd == Self.at(7))
+    }
+
     @Test func travellerWithNormalMailIsReviewOnly() throws {
         var w = World()
         w.history("sasl:gina", perHour: 6)
@@ -222,6 +250,18 @@ import Testing
         let f = try #require(detect(w).first)
         #expect(f.verdict == .compromised)
         #expect(f.reasons.contains { $0.hasPrefix("80 failed logins in the 3 h before, most from 198.51.100.7") })
+    }
+
+    @Test func aFewFailedLoginsElsewhereDoNotMakeATravellerABruteForce() throws {
+        var w = World()
+        w.history("sasl:quinn", perHour: 5)
+        w.auth = [AuthFailureHour(login: "quinn", clientIP: "198.51.100.110", hour: Self.at(7), failures: 24)]
+        w.send("sasl:quinn", at: Self.at(8), recipients: 36, network: "203.0.113.0/24")
+        let f = try #require(detect(w).first)
+        #expect(f.verdict == .review && f.signals == [.newNetwork])
+        // Five times the minimum from anywhere is a botnet's guessing.
+        w.auth[0].failures = 50
+        #expect(detect(w).first?.verdict == .compromised)
     }
 
     @Test func failedLoginsFromTheUsualNetworkAreAStalePasswordNotABruteForce() {
