@@ -34,7 +34,7 @@ if [ "$target" = gzip ]; then
     done
 fi
 max_len=4096
-case $target in gzip) max_len=8192 ;; correlate) max_len=16384 ;; esac
+case $target in gzip) max_len=8192 ;; correlate) max_len=2048 ;; esac
 RELAYSUM_FUZZ_TARGET=$target "$fuzz_scratch/release/relaysum-fuzz" "$corpus" "$seeds" \
     -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "$@"
