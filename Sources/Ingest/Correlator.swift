@@ -119,12 +119,25 @@ package protocol Correlator: AnyObject {
 
 extension Correlator {
     /// The `count` entries of `entries` to evict first: least recently seen, then by key, so a run evicts the same
-    /// entries whatever order a dictionary lists them in.
+    /// entries whatever order a dictionary lists them in. Sorts plain times and only the ties at the cut by key (a
+    /// sort of (time, key) tuples took most of an ingest whose messages never end).
     static func oldest<E>(_ count: Int, of entries: [E], lastSeen: (E) -> Int64, key: (E) -> String) -> [E] {
         guard count > 0 else { return [] }
-        return Array(
-            entries.map { (entry: $0, seen: lastSeen($0), key: key($0)) }
-                .sorted { ($0.seen, $0.key) < ($1.seen, $1.key) }
-                .prefix(count).map(\.entry))
+        guard count < entries.count else { return entries }
+        let times = entries.map(lastSeen)
+        let cut = times.sorted()[count - 1]
+        var chosen: [E] = []
+        chosen.reserveCapacity(count)
+        var ties: [(key: String, index: Int)] = []
+        for i in entries.indices {
+            if times[i] < cut {
+                chosen.append(entries[i])
+            } else if times[i] == cut {
+                ties.append((key(entries[i]), i))
+            }
+        }
+        ties.sort { $0.key < $1.key }
+        for t in ties.prefix(count - chosen.count) { chosen.append(entries[t.index]) }
+        return chosen
     }
 }

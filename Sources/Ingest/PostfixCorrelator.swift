@@ -175,16 +175,12 @@ package final class PostfixCorrelator: Correlator {
         if open.count > limit {
             var entries: [ObjectIdentifier: Entry] = [:]
             for entry in open.values { entries[ObjectIdentifier(entry)] = entry }
-            // Entries hold one key or more: close the oldest until few enough keys remain.
-            var excess = open.count - limit
+            // Entries hold one key or more: closing as many entries as there are keys too many is enough.
             for entry in Self.oldest(
-                entries.count, of: Array(entries.values), lastSeen: { $0.snapshot.lastSeen },
+                open.count - limit, of: Array(entries.values), lastSeen: { $0.snapshot.lastSeen },
                 key: { $0.primaryQueueID })
             {
-                guard excess > 0 else { break }
-                let before = open.count
                 close(entry, key: nil, at: nil)
-                excess -= before - open.count
                 evicted += 1
             }
         }
