@@ -57,7 +57,10 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
         // Summaries, rejects, exports and licence counts over ingested fixtures and generated logs.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest", "Config"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Store", "Ingest", "Config", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
         // The configuration file, the report builder (checked by arf_validate.py and Sisimai) and both transports.

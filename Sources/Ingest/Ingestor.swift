@@ -231,7 +231,9 @@ package final class Ingestor {
             maxLineLength: options.maxLineLength)
         let startOffset = checkpoint.contentOffset
         let startLine = checkpoint.lines
-        progress?.fileStarted(source.displayPath, size: source.isGzip ? 0 : source.fileSize - startOffset)
+        // Progress of a gzip file goes by the compressed bytes read, of a plain one by the new bytes.
+        progress?.fileStarted(source.displayPath, size: source.isGzip ? source.fileSize : source.fileSize - startOffset)
+        let progressed = { (endOffset: Int64) in source.isGzip ? source.storedBytesRead : endOffset - startOffset }
         defer { progress?.fileFinished() }
         var linesSinceCommit = 0
         var lastOffset = checkpoint.contentOffset
@@ -278,11 +280,12 @@ package final class Ingestor {
                 lastOffset = endOffset
                 lastLine = number
                 linesSinceCommit += 1
+                if linesSinceCommit & 8191 == 0 { progress?.advanced(bytes: progressed(endOffset)) }
                 if linesSinceCommit >= options.batchLines
                     || (linesSinceCommit & 1023 == 0
                         && postfix.pendingCount + exim.pendingCount >= options.batchMessages)
                 {
-                    progress?.advanced(bytes: endOffset - startOffset)
+                    progress?.advanced(bytes: progressed(endOffset))
                     try commitFile(atEnd: false)
                     linesSinceCommit = 0
                 }

@@ -85,6 +85,8 @@ package final class LogSource {
     package let modificationTime: Int64
     /// The content offset of the next byte `read(into:)` returns.
     package private(set) var contentOffset: Int64 = 0
+    /// Bytes read as stored (compressed for gzip), for progress against `fileSize`.
+    package private(set) var storedBytesRead: Int64 = 0
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
@@ -352,7 +354,10 @@ package final class LogSource {
         if let reader { return try reader(buffer) }
         while true {
             let n = systemRead(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 {
+                storedBytesRead += Int64(n)
+                return n
+            }
             let code = errno
             if code == EINTR { continue }
             throw LogSourceError(path: displayPath, reason: .readFailed(errno: code))

@@ -292,6 +292,11 @@ package final class RelayStore: @unchecked Sendable {
     func writeAccess<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.write(body)
     }
+
+    /// Runs `body` outside a transaction (for statements that cannot run in one, such as VACUUM).
+    func writeOutsideTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.writeWithoutTransaction(body)
+    }
 }
 
 /// Counters of one ingest run, stored in `ingest_runs`.

@@ -17,7 +17,8 @@ struct IngestCommand: ParsableCommand {
         discussion: """
             Each file is remembered by a fingerprint of its first bytes, so running again reads only what was \
             appended, and a rotated file (mail.log -> mail.log.1 -> mail.log.2.gz) is never read twice. Files may \
-            be given in any order. A report of what was read goes to stderr.
+            be given in any order. A report of what was read goes to stderr; on a terminal, a progress bar with \
+            MB/s and the time left, and colours unless NO_COLOR is set. Use --quiet in cron.
 
             Examples:
               relaysum ingest /var/log/mail.log /var/log/mail.log.1 /var/log/mail.log.*.gz
@@ -35,7 +36,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "The year of the first classic syslog stamp (default: inferred from the file's time).")
     var year: Int?
 
-    @Flag(help: "Print nothing but errors.")
+    @Flag(help: "Print nothing but errors (for cron).")
     var quiet = false
 
     @Option(
@@ -47,6 +48,9 @@ struct IngestCommand: ParsableCommand {
     @Option(
         help: "Open messages kept in memory per MTA; beyond it the least recently seen are closed (default: 200000).")
     var maxOpenMessages = IngestOptions().maxOpenMessages
+
+    @Flag(help: "Also print each file as it is finished, with its size and speed.")
+    var verbose = false
 
     @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
@@ -67,6 +71,7 @@ struct IngestCommand: ParsableCommand {
         if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
         if !(wait >= 0 && wait <= 86_400) { throw ValidationError("--wait must be between 0 and 86400 seconds") }
         if maxOpenMessages < 100 { throw ValidationError("--max-open-messages must be at least 100") }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
     }
 
     func run() throws {
@@ -87,7 +92,7 @@ struct IngestCommand: ParsableCommand {
             let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
             let store = try RelayStore(path: database.path)
-            let progress = quiet || isatty(STDERR_FILENO) != 1 ? nil : TerminalProgress()
+            let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)
             report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)
             // The hourly account activity `anomalies` reads, for the hours this run changed.
             try store.refreshActivity()
@@ -97,7 +102,9 @@ struct IngestCommand: ParsableCommand {
             throw RelaysumFailure(description: e.description)
         }
         if !quiet || report.failed {
-            printError(IngestSummaryText.render(report, seconds: Date().timeIntervalSince(started), quiet: quiet))
+            printError(
+                IngestSummaryText.render(
+                    report, seconds: Date().timeIntervalSince(started), quiet: quiet, terminal: .standardError()))
         }
         if report.failed { throw ExitCode.failure }
     }
@@ -105,7 +112,7 @@ struct IngestCommand: ParsableCommand {
 
 /// The stderr report of an ingest run.
 enum IngestSummaryText {
-    static func render(_ r: IngestReport, seconds: Double, quiet: Bool) -> String {
+    static func render(_ r: IngestReport, seconds: Double, quiet: Bool, terminal: Terminal? = nil) -> String {
         var lines: [String] = []
         let s = r.stats
         if !quiet {
@@ -116,7 +123,7 @@ enum IngestSummaryText {
         }
         for f in r.files {
             if let error = f.error {
-                lines.append("relaysum: error: \(error)")
+                lines.append("relaysum: " + (terminal?.paint("error:", "1;31") ?? "error:") + " \(error)")
             } else if !quiet {
                 var l = "  \(f.path): "
                 if let note = f.note {
@@ -153,38 +160,6 @@ enum IngestSummaryText {
                     + "--max-open-messages (the least recently seen)")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// A progress line on a terminal: file, MB read, MB/s.
-final class TerminalProgress: IngestProgress {
-    private var path = ""
-    private var size: Int64 = 0
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-
-    func fileStarted(_ path: String, size: Int64) {
-        self.path = path
-        self.size = size
-        started = Date()
-    }
-
-    func advanced(bytes: Int64) {
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = now
-        let mb = Double(bytes) / 1_048_576
-        let rate = mb / max(now.timeIntervalSince(started), 0.001)
-        var text = String(format: "\r%@: %.0f MB, %.0f MB/s", path, mb, rate)
-        if size > 0 {
-            let eta = (Double(size - bytes) / 1_048_576) / max(rate, 0.001)
-            text += String(format: ", %.0f%%, ETA %.0f s", 100 * Double(bytes) / Double(size), eta)
-        }
-        FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
-    }
-
-    func fileFinished() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
 
