@@ -168,11 +168,17 @@ enum IngestSummaryText {
 struct IngestLock {
     struct Busy: Error, CustomStringConvertible {
         var path: String
-        var waited: Double
+        /// Seconds waited; nil for a command without `--wait`.
+        var waited: Double?
         var description: String {
-            waited > 0
-                ? "another relaysum ingest is still running on \(path) after waiting \(Self.seconds(waited)) s"
-                : "another relaysum ingest is running on \(path); try again when it has finished, or use --wait SECONDS"
+            switch waited {
+            case .some(let s) where s > 0:
+                "another relaysum ingest is still running on \(path) after waiting \(Self.seconds(s)) s"
+            case .some:
+                "another relaysum ingest is running on \(path); try again when it has finished, or use --wait SECONDS"
+            case .none:
+                "another relaysum ingest is running on \(path); try again when it has finished"
+            }
         }
 
         static func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
@@ -180,8 +186,9 @@ struct IngestLock {
 
     private let fd: Int32
 
-    /// Takes the lock, waiting up to `wait` seconds for another ingest to release it.
-    init(databasePath: String, wait: Double) throws {
+    /// Takes the lock, waiting up to `wait` seconds for another ingest to release it (nil: a command without
+    /// `--wait`, which fails at once).
+    init(databasePath: String, wait: Double? = nil) throws {
         let lockPath = databasePath + ".lock"
         var fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         if fd < 0 && (errno == EACCES || errno == EROFS) {
@@ -193,9 +200,9 @@ struct IngestLock {
         }
         self.fd = fd
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
-        guard wait > 0 else {
+        guard let wait, wait > 0 else {
             close(fd)
-            throw Busy(path: databasePath, waited: 0)
+            throw Busy(path: databasePath, waited: wait)
         }
         printError(
             "relaysum: waiting up to \(Busy.seconds(wait)) s for another ingest on \(databasePath) to finish")
