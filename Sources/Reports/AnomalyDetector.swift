@@ -99,9 +99,22 @@ package struct AnomalyInput: Sendable {
 /// networks and more client addresses than ever send that many. Any other flagged window is `review`.
 package struct AnomalyDetector {
     package var thresholds: AnomalyThresholds
+    /// The organisation a sender domain belongs to (its registrable domain): `news.shop.example` is no new sender
+    /// for an account that sent as `shop.example`.
+    package var organisation: @Sendable (String) -> String
 
-    package init(thresholds: AnomalyThresholds = AnomalyThresholds()) {
+    package init(
+        thresholds: AnomalyThresholds = AnomalyThresholds(),
+        organisation: @escaping @Sendable (String) -> String = AnomalyDetector.lastTwoLabels
+    ) {
         self.thresholds = thresholds
+        self.organisation = organisation
+    }
+
+    /// `mail.shop.example` → `shop.example`: the registrable domain where the Public Suffix List is not at hand.
+    package static func lastTwoLabels(_ domain: String) -> String {
+        let labels = domain.split(separator: ".")
+        return labels.count <= 2 ? domain : labels.suffix(2).joined(separator: ".")
     }
 
     static let hour = RelayStore.hourSeconds
@@ -277,7 +290,7 @@ package struct AnomalyDetector {
                 e.signals.insert(.newNetwork)
             }
             for k in keys where k.kind == .sender {
-                guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
+                guard let d = Self.domain(of: k.key), let first = senderDomains[organisation(d)] else { continue }
                 if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
                     e.newSenderDomains.append(d)
                 }
@@ -372,7 +385,7 @@ package struct AnomalyDetector {
     func senderDomainFirstHours(_ senders: [String: Int64]) -> [String: Int64] {
         var result: [String: Int64] = [:]
         for (address, first) in senders {
-            guard let d = Self.domain(of: address) else { continue }
+            guard let d = Self.domain(of: address).map(organisation) else { continue }
             result[d] = min(result[d] ?? first, first)
         }
         return result
