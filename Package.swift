@@ -48,6 +48,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for the parsers, the gzip reader and the correlators (RELIABILITY.md); built plainly, a
+        // replay and seed-corpus tool.
+        .executableTarget(name: "relaysum-fuzz", dependencies: ["Ingest", "Store"]),
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
@@ -65,5 +68,8 @@ let package = Package(
             name: "ARFTests", dependencies: ["ARF", "Config", "Store"],
             exclude: ["smtp_server.py", "sisimai_check.pl"]
         ),
+        // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.
+        .testTarget(
+            name: "ReliabilityTests", dependencies: ["relaysum", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

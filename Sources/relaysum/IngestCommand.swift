@@ -8,6 +8,7 @@ import Glibc
 #endif
 
 extension MTASelection: ExpressibleByArgument {}
+extension InjectedFault: ExpressibleByArgument {}
 
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,11 +39,28 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors (for cron).")
     var quiet = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Wait up to this many seconds for another ingest on the database to finish (default: 0, fail at once).",
+            valueName: "seconds"))
+    var wait: Double = 0
+
+    @Option(
+        help: "Open messages kept in memory per MTA; beyond it the least recently seen are closed (default: 200000).")
+    var maxOpenMessages = IngestOptions().maxOpenMessages
+
     @Flag(help: "Also print each file as it is finished, with its size and speed.")
     var verbose = false
 
     @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
+
+    @Option(help: ArgumentHelp("Raise --fault after this many lines (for crash tests).", visibility: .hidden))
+    var faultAtLine: Int?
+
+    @Option(
+        help: ArgumentHelp("The fault --fault-at-line raises: kill or stop (for crash tests).", visibility: .hidden))
+    var fault = InjectedFault.kill
 
     @Argument(help: "Log files, plain or gzip; - reads standard input.")
     var files: [String]
@@ -51,6 +69,8 @@ struct IngestCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
         if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
+        if !(wait >= 0 && wait <= 86_400) { throw ValidationError("--wait must be between 0 and 86400 seconds") }
+        if maxOpenMessages < 100 { throw ValidationError("--max-open-messages must be at least 100") }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
     }
 
@@ -60,11 +80,16 @@ struct IngestCommand: ParsableCommand {
         options.host = host
         options.year = year
         options.batchLines = batchLines
+        options.maxOpenMessages = maxOpenMessages
+        options.faultAtLine = faultAtLine
+        options.fault = fault
         options.timeZone = try database.timeZone()
+        // A file-size limit (ulimit -f) should fail a write with EFBIG and a message, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let started = Date()
         let report: IngestReport
         do {
-            let lock = try IngestLock(databasePath: database.path)
+            let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
             let store = try RelayStore(path: database.path)
             let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)
@@ -107,6 +132,10 @@ enum IngestSummaryText {
                     l += "\(f.lines) line(s)" + (f.mta.map { " (\($0.rawValue))" } ?? "")
                 }
                 if f.heldBackBytes > 0 { l += "; an unfinished last line (\(f.heldBackBytes) bytes) left for next run" }
+                if f.replacedWhileReading {
+                    l +=
+                        "; truncated and written anew while read (copytruncate): the rest is read from its rotated copy"
+                }
                 lines.append(l)
             }
         }
@@ -120,28 +149,70 @@ enum IngestSummaryText {
         if !quiet && r.expiredOpenEntries > 0 {
             lines.append("  \(r.expiredOpenEntries) message(s) with no end logged in 10 days were closed as they stood")
         }
+        if !quiet && r.linesWithNUL > 0 {
+            lines.append(
+                "  \(r.linesWithNUL) line(s) held NUL bytes: leading ones were dropped (crash padding), others read as U+FFFD"
+            )
+        }
+        if !quiet && r.evictedOpenEntries > 0 {
+            lines.append(
+                "  \(r.evictedOpenEntries) open message(s) were closed as they stood to stay under "
+                    + "--max-open-messages (the least recently seen)")
+        }
         return lines.joined(separator: "\n")
     }
 }
 
-/// One ingest at a time per database: an advisory lock on `<db>.lock`.
+/// One ingest at a time per database: an advisory lock (`flock`) on `<db>.lock`, released by the kernel however the
+/// process ends.
 struct IngestLock {
     struct Busy: Error, CustomStringConvertible {
         var path: String
-        var description: String { "another relaysum ingest is running on \(path); try again when it has finished" }
+        /// Seconds waited; nil for a command without `--wait`.
+        var waited: Double?
+        var description: String {
+            switch waited {
+            case .some(let s) where s > 0:
+                "another relaysum ingest is still running on \(path) after waiting \(Self.seconds(s)) s"
+            case .some:
+                "another relaysum ingest is running on \(path); try again when it has finished, or use --wait SECONDS"
+            case .none:
+                "another relaysum ingest is running on \(path); try again when it has finished"
+            }
+        }
+
+        static func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
     }
 
     private let fd: Int32
 
-    init(databasePath: String) throws {
+    /// Takes the lock, waiting up to `wait` seconds for another ingest to release it (nil: a command without
+    /// `--wait`, which fails at once).
+    init(databasePath: String, wait: Double? = nil) throws {
         let lockPath = databasePath + ".lock"
-        fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        var fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if fd < 0 && (errno == EACCES || errno == EROFS) {
+            // A lock file someone else created (or a read-only directory): flock works on a read-only descriptor.
+            fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        }
         guard fd >= 0 else {
             throw RelaysumFailure(description: "cannot create \(lockPath): \(String(cString: strerror(errno)))")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        self.fd = fd
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        guard let wait, wait > 0 else {
             close(fd)
-            throw Busy(path: databasePath)
+            throw Busy(path: databasePath, waited: wait)
+        }
+        printError(
+            "relaysum: waiting up to \(Busy.seconds(wait)) s for another ingest on \(databasePath) to finish")
+        let deadline = Date().addingTimeInterval(wait)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard Date() < deadline else {
+                close(fd)
+                throw Busy(path: databasePath, waited: wait)
+            }
+            usleep(50_000)
         }
     }
 

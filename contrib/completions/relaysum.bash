@@ -188,7 +188,7 @@ _relaysum_ingest() {
     repeating_flags=()
     non_repeating_flags=(--quiet --verbose --version -h --help)
     repeating_options=()
-    non_repeating_options=(--db --timezone --mta --host --year)
+    non_repeating_options=(--db --timezone --mta --host --year --wait --max-open-messages)
     __relaysum_offer_flags_options -1
 
     # Offer option value completions
@@ -207,6 +207,12 @@ _relaysum_ingest() {
         return
         ;;
     '--year')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--max-open-messages')
         return
         ;;
     esac
