@@ -36,9 +36,9 @@ let package = Package(
         // Settings read from the configuration file (thresholds, abuse addresses, report identity, retention).
         .target(name: "Config", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Reports", dependencies: ["Store", "Config"]),
-        // SMTP with STARTTLS and AUTH through system libcurl (libcurl4-openssl-dev); curl_easy_setopt() is variadic,
-        // so one C function makes the whole exchange.
-        .target(name: "CSMTP", linkerSettings: [.linkedLibrary("curl")]),
+        // SMTP with STARTTLS and AUTH through the system's libcurl, loaded when the first report is mailed (no
+        // headers needed to build); curl_easy_setopt() is variadic, so one C function makes the whole exchange.
+        .target(name: "CSMTP"),
         // RFC 5965 reports: the pure builder, what is reported, and the transports that mail them.
         .target(name: "ARF", dependencies: ["Store", "Config", "CSMTP"]),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @testable import ARF
@@ -161,7 +162,8 @@ import Testing
             caFile: dir.path("cert.pem"), timeoutSeconds: 20)
     }
 
-    @Test func smtpWithStarttlsAndAuthDeliversEachReportOnceAcrossAFailingServer() throws {
+    @Test(.enabled(if: ExternalTools.aiosmtpd, Comment(rawValue: ExternalTools.aiosmtpdMissing)))
+    func smtpWithStarttlsAndAuthDeliversEachReportOnceAcrossAFailingServer() throws {
         let dir = try ScratchDirectory("smtp")
         defer { dir.cleanUp() }
         try Self.certificate(dir)

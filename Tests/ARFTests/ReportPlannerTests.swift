@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @testable import ARF
@@ -173,7 +174,11 @@ import Testing
         #expect(states["reject:relay1:B1:\(Self.t0 + 60)"] == .pending)
     }
 
-    @Test func compromisedFindingReportsARepresentativeMessageWithIncidents() throws {
+    @Test(
+        .enabled(
+            if: ExternalTools.reportCheckers(packageRoot: ARFPaths.packageRoot),
+            Comment(rawValue: ExternalTools.reportCheckersMissing)))
+    func compromisedFindingReportsARepresentativeMessageWithIncidents() throws {
         let dir = try ScratchDirectory("finding")
         defer { dir.cleanUp() }
         let account = "sasl:alice@shop1.example"

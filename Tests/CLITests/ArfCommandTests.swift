@@ -53,7 +53,11 @@ import Testing
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().map { dir + "/" + $0 }
     }
 
-    @Test func buildWritesReportsThatPassTheValidatorAndSisimai() throws {
+    @Test(
+        .enabled(
+            if: ExternalTools.reportCheckers(packageRoot: CLI.packageRoot),
+            Comment(rawValue: ExternalTools.reportCheckersMissing)))
+    func buildWritesReportsThatPassTheValidatorAndSisimai() throws {
         let t = try TempDir()
         let (db, config) = try Self.setUp(t)
         let build = try CLI.run(["arf", "build", "--db", db, "--config", config, "--out", t.path("out")])
@@ -123,7 +127,11 @@ import Testing
 
     /// Hostile data as the parsers pass it on from a log (non-ASCII, `=?`, quotes and semicolons in addresses and
     /// the subject, a 1000-character local part) gives reports that still pass both readers.
-    @Test func hostileLogLinesGiveSafeReports() throws {
+    @Test(
+        .enabled(
+            if: ExternalTools.reportCheckers(packageRoot: CLI.packageRoot),
+            Comment(rawValue: ExternalTools.reportCheckersMissing)))
+    func hostileLogLinesGiveSafeReports() throws {
         let t = try TempDir()
         let (db, config) = try Self.setUp(t)
         let long = String(repeating: "x", count: 1000)
