@@ -48,13 +48,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer targets for the parsers, the gzip reader and the correlators (RELIABILITY.md); built plainly, a
+        // replay and seed-corpus tool.
+        .executableTarget(name: "relaysum-fuzz", dependencies: ["Ingest", "Store"]),
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
         // Summaries, rejects, exports and licence counts over ingested fixtures and generated logs.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Store", "Ingest", "Config"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Store", "Ingest", "Config", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum"]),
         // The configuration file, the report builder (checked by arf_validate.py and Sisimai) and both transports.
@@ -62,5 +68,8 @@ let package = Package(
             name: "ARFTests", dependencies: ["ARF", "Config", "Store"],
             exclude: ["smtp_server.py", "sisimai_check.pl"]
         ),
+        // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.
+        .testTarget(
+            name: "ReliabilityTests", dependencies: ["relaysum", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -10,8 +10,8 @@ public struct AnomalyThresholds: Sendable, Equatable {
     public var volumeMinimum: Int64 = 50
     /// ... and at least this multiple of the account's quantile hour (`volume_factor`).
     public var volumeFactor = 4.0
-    /// Failures: bounced plus deferred recipients (less the relay's own deferral share in that hour, so a delivery
-    /// outage is nobody's fault) reach this share of the window's recipients (`failure_share`) ...
+    /// Failures: bounced plus deferred recipients (less the rest of the relay's deferral share in that hour, so a
+    /// delivery outage is nobody's fault) reach this share of the window's recipients (`failure_share`) ...
     public var failureShare = 0.25
     /// ... and at least this many recipients failed (`failure_minimum`) ...
     public var failureMinimum: Int64 = 10

@@ -112,6 +112,7 @@ extension RelaysumConfiguration {
                 t.int("auth_failure_minimum", min: 0).map(Int64.init) ?? a.authFailureMinimum
             c.anomalies.authLookbackHours = t.int("auth_lookback_hours", min: 0) ?? a.authLookbackHours
             c.anomalies.historyMinimumHours = t.int("history_minimum_hours", min: 0) ?? a.historyMinimumHours
+            c.anomalies.historyMinimumDays = t.int("history_minimum_days", min: 0) ?? a.historyMinimumDays
             c.anomalies.compromiseMinimum = t.int("compromise_minimum", min: 0).map(Int64.init) ?? a.compromiseMinimum
             t.finish()
         }
@@ -176,7 +177,8 @@ extension RelaysumConfiguration {
             "failure_margin = \(a.failureMargin)", "spread_minimum = \(a.spreadMinimum)",
             "spread_factor = \(a.spreadFactor)", "clients_minimum = \(a.clientsMinimum)",
             "auth_failure_minimum = \(a.authFailureMinimum)", "auth_lookback_hours = \(a.authLookbackHours)",
-            "history_minimum_hours = \(a.historyMinimumHours)", "compromise_minimum = \(a.compromiseMinimum)",
+            "history_minimum_hours = \(a.historyMinimumHours)", "history_minimum_days = \(a.historyMinimumDays)",
+            "compromise_minimum = \(a.compromiseMinimum)",
         ]
         lines += ["", "[retention]"]
         if let o = retention.olderThan {

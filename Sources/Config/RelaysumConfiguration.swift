@@ -92,22 +92,28 @@ public struct RelaysumConfiguration: Sendable, Equatable {
     /// The report `From:` address: `from`, else `postmaster@<reporting host>`.
     public var reportFrom: String { report.from ?? "postmaster@\(reportingHost)" }
 
-    /// Where a report about `account` (`sasl:alice`, `ip:192.0.2.1`) for mail from `senderDomain` goes: the account,
-    /// then the sender domain, then the default; nil when none is configured.
+    /// Where a report about `account` (`sasl:alice`, `ip:192.0.2.1`) for mail from `senderDomain` goes: the account;
+    /// then the domain of a login that is an address (`sasl:alice@shop1.example`: the customer is shop1.example's,
+    /// whatever sender an intruder forged); then the sender domain; then the default; nil when none is configured.
     public func abuseAddress(account: String?, senderDomain: String?) -> String? {
+        var loginDomain: String?
         if let account {
             if let a = abuse.users[account] { return a }
-            if let colon = account.firstIndex(of: ":"),
-                let a = abuse.users[String(account[account.index(after: colon)...])]
-            {
-                return a
+            if let colon = account.firstIndex(of: ":") {
+                let login = String(account[account.index(after: colon)...])
+                if let a = abuse.users[login] { return a }
+                if account.hasPrefix("sasl:"), let at = login.lastIndex(of: "@") {
+                    loginDomain = String(login[login.index(after: at)...])
+                }
             }
         }
-        // The sender domain, then each parent domain: mail from `news.shop1.example` goes to `shop1.example`'s.
-        var domain = senderDomain?.lowercased()[...]
-        while let d = domain, d.contains(".") {
-            if let a = abuse.domains[String(d)] { return a }
-            domain = d.firstIndex(of: ".").map { d[d.index(after: $0)...] }
+        // Each domain, then its parent domains: mail from `news.shop1.example` goes to `shop1.example`'s.
+        for candidate in [loginDomain, senderDomain] {
+            var domain = candidate?.lowercased()[...]
+            while let d = domain, d.contains(".") {
+                if let a = abuse.domains[String(d)] { return a }
+                domain = d.firstIndex(of: ".").map { d[d.index(after: $0)...] }
+            }
         }
         return abuse.defaultAddress
     }

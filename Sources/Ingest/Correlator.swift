@@ -108,4 +108,36 @@ package protocol Correlator: AnyObject {
     /// Forgets open entries whose last line is older than `cutoff` (a message whose `removed`/`Completed` never
     /// comes); their rows stay as written. Returns how many were dropped.
     func expire(lastSeenBefore cutoff: Int64) -> Int
+
+    /// Open entries held in memory.
+    var openMessageCount: Int { get }
+
+    /// Closes the least recently seen open entries, as `expire` does, until at most `limit` are open (a memory bound
+    /// for logs whose messages never end). Returns how many were closed.
+    func evict(keepingAtMost limit: Int) -> Int
+}
+
+extension Correlator {
+    /// The `count` entries of `entries` to evict first: least recently seen, then by key, so a run evicts the same
+    /// entries whatever order a dictionary lists them in. Sorts plain times and only the ties at the cut by key (a
+    /// sort of (time, key) tuples took most of an ingest whose messages never end).
+    static func oldest<E>(_ count: Int, of entries: [E], lastSeen: (E) -> Int64, key: (E) -> String) -> [E] {
+        guard count > 0 else { return [] }
+        guard count < entries.count else { return entries }
+        let times = entries.map(lastSeen)
+        let cut = times.sorted()[count - 1]
+        var chosen: [E] = []
+        chosen.reserveCapacity(count)
+        var ties: [(key: String, index: Int)] = []
+        for i in entries.indices {
+            if times[i] < cut {
+                chosen.append(entries[i])
+            } else if times[i] == cut {
+                ties.append((key(entries[i]), i))
+            }
+        }
+        ties.sort { $0.key < $1.key }
+        for t in ties.prefix(count - chosen.count) { chosen.append(entries[t.index]) }
+        return chosen
+    }
 }

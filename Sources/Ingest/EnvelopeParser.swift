@@ -190,6 +190,8 @@ package struct EnvelopeParser {
             guard i + 6 <= s.count, let oh = digits(s, i + 1, 2), s[i + 3] == UInt8(ascii: ":"),
                 let om = digits(s, i + 4, 2)
             else { return .failure(.unknownStamp) }
+            // RFC 3339 §5.6: time-hour 00–23, time-minute 00–59.
+            guard oh < 24 && om < 60 else { return .failure(.impossibleDate) }
             let offset = Int64(oh * 3600 + om * 60) * (c == UInt8(ascii: "+") ? 1 : -1)
             return .success((wall - offset, i + 6))
         }

@@ -209,6 +209,19 @@ package final class EximCorrelator: Correlator {
     /// Open messages held in memory (for reports and tests).
     package var openMessageCount: Int { open.count }
 
+    package func evict(keepingAtMost limit: Int) -> Int {
+        guard open.count > limit else { return 0 }
+        let victims = Self.oldest(
+            open.count - limit, of: Array(open), lastSeen: { $0.value.snapshot.lastSeen },
+            key: { $0.value.snapshot.record.queueID })
+        for (key, entry) in victims {
+            open[key] = nil
+            entry.closed = true
+            markDirty(entry)
+        }
+        return victims.count
+    }
+
     // MARK: events
 
     private func apply(_ event: EximEvent, envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
@@ -216,6 +229,16 @@ package final class EximCorrelator: Correlator {
         switch event {
         case .arrival(let a):
             let key = Key(host: hostIndex(host), id: a.messageID)
+            if let existing = open[key],
+                existing.snapshot.record.receivedAt != time || existing.snapshot.record.sender != a.sender
+            {
+                // Another arrival under an open message ID (a clock set back, forged lines): another message. The
+                // first ends as it stood rather than have the second's sender and recipients merged into it. (The
+                // same arrival again, from a second copy of the log, is the same message.)
+                open[key] = nil
+                existing.closed = true
+                markDirty(existing)
+            }
             let entry: Entry
             if let existing = open[key] {
                 entry = existing

@@ -28,8 +28,22 @@ package struct IngestOptions: Sendable {
     package var openEntryLifetime: Int64 = 10 * 86_400
     /// Examples kept per unparsed kind.
     package var examplesPerKind = 3
+    /// Open messages each MTA's correlator holds in memory, at most: beyond it the least recently seen are closed as
+    /// they stand (their rows stay), so logs whose messages never end cannot exhaust memory.
+    package var maxOpenMessages = 200_000
+    /// Fault injection for the crash tests: `fault` is raised in this process once this many lines have been read.
+    package var faultAtLine: Int?
+    package var fault = InjectedFault.kill
 
     package init() {}
+}
+
+/// What a fault-injection test does to the ingesting process (`--fault-at-line`).
+package enum InjectedFault: String, Sendable, CaseIterable {
+    /// SIGKILL: a crash, with no chance to clean up.
+    case kill
+    /// SIGSTOP, announced on stderr first: an ingest held still mid-run, for concurrency and rotation tests.
+    case stop
 }
 
 /// What happened to one input file.
@@ -45,6 +59,8 @@ package struct FileReport: Sendable {
     /// The error that ended this file; everything before it is stored.
     package var error: String?
     package var heldBackBytes = 0
+    /// It was truncated and written anew while read (`copytruncate`); the rest is in its rotated copy.
+    package var replacedWhileReading = false
 }
 
 /// The outcome of one ingest run, for the stderr report.
@@ -55,6 +71,12 @@ package struct IngestReport: Sendable {
     package var examples: [String: [SourcePosition]] = [:]
     package var overlongLines = 0
     package var expiredOpenEntries = 0
+    /// The most open messages one correlator held at a check (every 1,024 lines).
+    package var peakOpenMessages = 0
+    /// Lines with NUL bytes, read without them (see `Ingestor.withoutNUL`).
+    package var linesWithNUL = 0
+    /// Open messages closed as they stood because more than `maxOpenMessages` were open.
+    package var evictedOpenEntries = 0
 
     package var failed: Bool { files.contains { $0.error != nil } }
 }
@@ -138,6 +160,7 @@ package final class Ingestor {
                     report.expiredOpenEntries += c.expire(lastSeenBefore: latestTime - options.openEntryLifetime)
                 }
             }
+            capOpenMessages()
             try commit(checkpoint: nil)
             try pipeline.finish()
         } catch {
@@ -170,6 +193,14 @@ package final class Ingestor {
             checkpoint.fingerprint = Self.fnv1a(head[...])
             checkpoint.fingerprintLength = head.count
         }
+        if checkpoint.id != nil && !source.isGzip && !source.isStream && source.fileSize < checkpoint.contentOffset
+            && (source.device != checkpoint.device || source.inode != checkpoint.inode)
+        {
+            // Another file with the same start, shorter than what was read of the first: a copy taken before the
+            // lines read from the original had all reached it (copytruncate racing a run). All of it was read.
+            fileReport.note = "already ingested (a shorter copy of a file read further)"
+            return
+        }
         let unchanged =
             checkpoint.id != nil && checkpoint.atEnd && !source.isStream
             && (source.isGzip
@@ -200,7 +231,9 @@ package final class Ingestor {
             maxLineLength: options.maxLineLength)
         let startOffset = checkpoint.contentOffset
         let startLine = checkpoint.lines
-        progress?.fileStarted(source.displayPath, size: source.isGzip ? 0 : source.fileSize - startOffset)
+        // Progress of a gzip file goes by the compressed bytes read, of a plain one by the new bytes.
+        progress?.fileStarted(source.displayPath, size: source.isGzip ? source.fileSize : source.fileSize - startOffset)
+        let progressed = { (endOffset: Int64) in source.isGzip ? source.storedBytesRead : endOffset - startOffset }
         defer { progress?.fileFinished() }
         var linesSinceCommit = 0
         var lastOffset = checkpoint.contentOffset
@@ -234,21 +267,31 @@ package final class Ingestor {
                 }
             ) { line, number, endOffset in
                 let position = SourcePosition(file: file, line: number)
-                let verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                let verdict: LineVerdict
+                if memchr(line.base, 0, line.count) == nil {
+                    verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                } else {
+                    report.linesWithNUL += 1
+                    verdict = Self.withoutNUL(line).withUnsafeBufferPointer {
+                        handle(ByteSlice($0), envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                    }
+                }
                 count(verdict, position)
                 lastOffset = endOffset
                 lastLine = number
                 linesSinceCommit += 1
+                if linesSinceCommit & 8191 == 0 { progress?.advanced(bytes: progressed(endOffset)) }
                 if linesSinceCommit >= options.batchLines
                     || (linesSinceCommit & 1023 == 0
                         && postfix.pendingCount + exim.pendingCount >= options.batchMessages)
                 {
-                    progress?.advanced(bytes: endOffset - startOffset)
+                    progress?.advanced(bytes: progressed(endOffset))
                     try commitFile(atEnd: false)
                     linesSinceCommit = 0
                 }
             }
             fileReport.heldBackBytes = end.heldBackBytes
+            fileReport.replacedWhileReading = source.replacedWhileReading
             try commitFile(atEnd: end.heldBackBytes == 0)
         } catch let error as LogSourceError {
             // Everything before the error stays: commit it, then report the file as failed.
@@ -260,11 +303,39 @@ package final class Ingestor {
         fileReport.mta = checkpoint.mta
     }
 
+    /// Distinct unparsed kinds named in one run's report; the rest are counted together.
+    static let maxUnparsedKinds = 50
+
+    /// C0 and C1 control characters and DEL: what a terminal may act on.
+    static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (0x7F...0x9F).contains(u.value)
+    }
+
+    /// `line` without its leading NUL bytes (the padding a crash leaves in a syslog file) and with every other NUL
+    /// as U+FFFD: a NUL inside a stored text would cut it short wherever it is read as a C string.
+    static func withoutNUL(_ line: ByteSlice) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count + 8)
+        var i = 0
+        while i < line.count && line[i] == 0 { i += 1 }
+        while i < line.count {
+            if line[i] == 0 {
+                out += [0xEF, 0xBF, 0xBD]
+            } else {
+                out.append(line[i])
+            }
+            i += 1
+        }
+        return out
+    }
+
     /// Routes one line to its MTA's correlator.
     private func handle(
         _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout MTACounts
     ) -> LineVerdict {
         report.stats.lines += 1
+        if report.stats.lines == options.faultAtLine { injectFault() }
+        if report.stats.lines & 1023 == 0 { capOpenMessages() }
         let envelope: Envelope
         switch envelopes.parse(line) {
         case .failure(let e):
@@ -303,6 +374,29 @@ package final class Ingestor {
         }
     }
 
+    /// Keeps each correlator's open messages under `maxOpenMessages`: over it, the least recently seen tenth goes
+    /// (checked every 1,024 lines, so a sort is paid once per many new messages).
+    private func capOpenMessages() {
+        let limit = options.maxOpenMessages
+        for c in correlators {
+            report.peakOpenMessages = max(report.peakOpenMessages, c.openMessageCount)
+        }
+        for c in correlators where c.openMessageCount > limit {
+            report.evictedOpenEntries += c.evict(keepingAtMost: limit - limit / 10)
+        }
+    }
+
+    private func injectFault() {
+        switch options.fault {
+        case .kill:
+            kill(getpid(), SIGKILL)
+        case .stop:
+            let note = "relaysum: fault injection: stopping after line \(report.stats.lines)\n"
+            _ = note.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            kill(getpid(), SIGSTOP)
+        }
+    }
+
     /// The relay name of a line: `--host`, else its syslog host (one `String` per distinct host, not per line).
     private func host(of envelope: Envelope) -> String {
         if options.host != nil { return defaultHost }
@@ -318,8 +412,17 @@ package final class Ingestor {
         switch verdict {
         case .parsed: report.stats.parsed += 1
         case .skipped: report.stats.skipped += 1
-        case .unparsed(let kind):
+        case .unparsed(var kind):
             report.stats.unparsed += 1
+            // A kind may carry a program name from the log (`postfix/<daemon>: …`): no terminal control codes, and
+            // no unbounded list of kinds from lines made up to differ.
+            if kind.unicodeScalars.contains(where: Self.isControl) {
+                kind = String(
+                    kind.unicodeScalars.map { Self.isControl($0) ? "?" : Character($0) })
+            }
+            if report.stats.unparsedKinds[kind] == nil && report.stats.unparsedKinds.count >= Self.maxUnparsedKinds {
+                kind = "other kinds (more than \(Self.maxUnparsedKinds))"
+            }
             report.stats.unparsedKinds[kind, default: 0] += 1
             if report.examples[kind, default: []].count < options.examplesPerKind {
                 report.examples[kind, default: []].append(position)

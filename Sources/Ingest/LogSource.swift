@@ -85,6 +85,8 @@ package final class LogSource {
     package let modificationTime: Int64
     /// The content offset of the next byte `read(into:)` returns.
     package private(set) var contentOffset: Int64 = 0
+    /// Bytes read as stored (compressed for gzip), for progress against `fileSize`.
+    package private(set) var storedBytesRead: Int64 = 0
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
@@ -301,14 +303,41 @@ package final class LogSource {
         }
     }
 
+    /// True once the file turned out to have been truncated and refilled while it was read (logrotate's
+    /// `copytruncate`): what followed was another file's content, so reading stopped before it.
+    package private(set) var replacedWhileReading = false
+    /// The first bytes of a plain file as first read, compared again after each later read.
+    private var head: [UInt8]?
+
     /// Content bytes after the peeked ones: inflated, or raw for plain input.
     private func readContent(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard let inflater else { return try readRaw(into: buffer) }
+        guard let inflater else {
+            guard !isStream && reader == nil && contentOffset > 0 else { return try readRaw(into: buffer) }
+            return try readPlainFile(into: buffer)
+        }
         do {
             return try inflater.inflate(into: buffer) { try readRaw(into: $0) }
         } catch {
             throw sourceError(error)
         }
+    }
+
+    /// Reads a plain regular file, checking after each read that its first bytes are still those read first. A log
+    /// truncated in place and written anew (`copytruncate`) would otherwise go on at the old offset in the middle of
+    /// the new content, and count that content again when the new file is read from its start. The bytes of such a
+    /// read are dropped: its old content is in the rotated copy, read from this offset by the next run.
+    private func readPlainFile(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if replacedWhileReading { return 0 }
+        if head == nil { head = Array(peeked.prefix(1024)) }
+        let n = try readRaw(into: buffer)
+        guard n > 0, let head, !head.isEmpty else { return n }
+        var now = [UInt8](repeating: 0, count: head.count)
+        let got = now.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, head.count, 0) }
+        if got != head.count || now != head {
+            replacedWhileReading = true
+            return 0
+        }
+        return n
     }
 
     /// Bytes as stored: the recognised magic bytes first, then the descriptor or reader.
@@ -325,7 +354,10 @@ package final class LogSource {
         if let reader { return try reader(buffer) }
         while true {
             let n = systemRead(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
+            if n >= 0 {
+                storedBytesRead += Int64(n)
+                return n
+            }
             let code = errno
             if code == EINTR { continue }
             throw LogSourceError(path: displayPath, reason: .readFailed(errno: code))

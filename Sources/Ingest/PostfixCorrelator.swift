@@ -167,6 +167,32 @@ package final class PostfixCorrelator: Correlator {
         return dropped
     }
 
+    /// Queue IDs of open entries held in memory (an entry with re-injected copies has several).
+    package var openMessageCount: Int { open.count }
+
+    package func evict(keepingAtMost limit: Int) -> Int {
+        var evicted = 0
+        if open.count > limit {
+            var entries: [ObjectIdentifier: Entry] = [:]
+            for entry in open.values { entries[ObjectIdentifier(entry)] = entry }
+            // Entries hold one key or more: closing as many entries as there are keys too many is enough.
+            for entry in Self.oldest(
+                open.count - limit, of: Array(entries.values), lastSeen: { $0.snapshot.lastSeen },
+                key: { $0.primaryQueueID })
+            {
+                close(entry, key: nil, at: nil)
+                evicted += 1
+            }
+        }
+        if recentlyClosed.count > limit {
+            let drop = Self.oldest(
+                recentlyClosed.count - limit, of: Array(recentlyClosed), lastSeen: { $0.value.snapshot.lastSeen },
+                key: { $0.key.queueID })
+            for (key, _) in drop { recentlyClosed[key] = nil }
+        }
+        return evicted
+    }
+
     // MARK: events
 
     private func apply(_ event: PostfixEvent, at time: Int64, host: String) {

@@ -84,8 +84,8 @@ package struct AnomalyInput: Sendable {
 /// Signals (thresholds in `AnomalyThresholds`):
 /// - volume: an hour's recipients at least `volume_minimum` and `volume_factor` × the account's busy hour (its
 ///   `quantile` hour, quiet hours counted); or a window's recipients that many times its busy day per day;
-/// - failures: bounced + deferred recipients beyond the relay's own share in those hours (an outage is everyone's),
-///   over the window, or over the mail from new networks alone;
+/// - failures: bounced recipients, and deferred ones beyond the rest of the relay's deferral share in those hours
+///   (an outage is everyone's), over the window, or over the mail from new networks alone;
 /// - new network: a client network first used in the last 24 h by an account with history, or more client
 ///   addresses in one hour than `clients_minimum` and than ever;
 /// - brute force: `auth_failure_minimum` failed logins from the new network (for the login, or with none logged),
@@ -99,9 +99,22 @@ package struct AnomalyInput: Sendable {
 /// networks and more client addresses than ever send that many. Any other flagged window is `review`.
 package struct AnomalyDetector {
     package var thresholds: AnomalyThresholds
+    /// The organisation a sender domain belongs to (its registrable domain): `news.shop.example` is no new sender
+    /// for an account that sent as `shop.example`.
+    package var organisation: @Sendable (String) -> String
 
-    package init(thresholds: AnomalyThresholds = AnomalyThresholds()) {
+    package init(
+        thresholds: AnomalyThresholds = AnomalyThresholds(),
+        organisation: @escaping @Sendable (String) -> String = AnomalyDetector.lastTwoLabels
+    ) {
         self.thresholds = thresholds
+        self.organisation = organisation
+    }
+
+    /// `mail.shop.example` → `shop.example`: the registrable domain where the Public Suffix List is not at hand.
+    package static func lastTwoLabels(_ domain: String) -> String {
+        let labels = domain.split(separator: ".")
+        return labels.count <= 2 ? domain : labels.suffix(2).joined(separator: ".")
     }
 
     static let hour = RelayStore.hourSeconds
@@ -137,7 +150,7 @@ package struct AnomalyDetector {
 
     struct RelayHour {
         var recipients: Int64 = 0
-        var failed: Int64 = 0
+        var deferred: Int64 = 0
     }
 
     /// One hour's evidence for one account.
@@ -172,7 +185,7 @@ package struct AnomalyDetector {
         var relay: [Int64: RelayHour] = [:]
         for h in input.relayHours {
             relay[h.hour, default: RelayHour()].recipients += h.recipients
-            relay[h.hour, default: RelayHour()].failed += h.failed
+            relay[h.hour, default: RelayHour()].deferred += h.deferred
         }
         let byAccount = Dictionary(grouping: input.hours, by: \.account).mapValues { $0.sorted { $0.hour < $1.hour } }
         let keysByAccount = Dictionary(grouping: input.keys, by: \.account)
@@ -253,10 +266,12 @@ package struct AnomalyDetector {
     ) -> HourEvidence {
         let t = thresholds
         var e = HourEvidence(hour: h, base: base, ref: ref)
-        // The relay's failure share in this hour without this account: a delivery outage is everyone's.
+        // The relay's deferral share in this hour without this account: a delivery outage defers everyone's mail.
+        // (Deferrals only: another account's spam run bounces, and must not excuse this one's bounces.)
         let othersRecipients = r.recipients - h.recipients
-        let othersShare = othersRecipients > 0 ? Double(r.failed - h.failed) / Double(othersRecipients) : 0
-        e.adjustedFailed = max(0, Double(h.failed) - othersShare * Double(h.recipients))
+        let othersShare = othersRecipients > 0 ? Double(r.deferred - h.deferred) / Double(othersRecipients) : 0
+        e.adjustedFailed =
+            Double(h.bounced) + max(0, Double(h.deferred) - othersShare * Double(h.recipients))
         if Double(h.recipients) >= volumeThreshold(ref) { e.signals.insert(.volume) }
         if failuresFlag(recipients: h.recipients, failed: e.adjustedFailed, base: ref) { e.signals.insert(.failures) }
         if Double(h.domains) >= max(Double(t.spreadMinimum), t.spreadFactor * ref.domainsQuantile) {
@@ -275,7 +290,7 @@ package struct AnomalyDetector {
                 e.signals.insert(.newNetwork)
             }
             for k in keys where k.kind == .sender {
-                guard let d = Self.domain(of: k.key), let first = senderDomains[d] else { continue }
+                guard let d = Self.domain(of: k.key), let first = senderDomains[organisation(d)] else { continue }
                 if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
                     e.newSenderDomains.append(d)
                 }
@@ -370,7 +385,7 @@ package struct AnomalyDetector {
     func senderDomainFirstHours(_ senders: [String: Int64]) -> [String: Int64] {
         var result: [String: Int64] = [:]
         for (address, first) in senders {
-            guard let d = Self.domain(of: address) else { continue }
+            guard let d = Self.domain(of: address).map(organisation) else { continue }
             result[d] = min(result[d] ?? first, first)
         }
         return result
@@ -441,23 +456,29 @@ package struct AnomalyDetector {
         var reasons: [String] = []
         var score = 0.0
         let peak = window.max { $0.hour.recipients < $1.hour.recipients }!.hour
+        // Volume scores by how far past its threshold it went (1 = just at it).
         if sustained {
             let d = ref.recipientsDayQuantile
-            score += min(Double(recipients) / max(expected, 1) / t.volumeFactor, 10)
+            let threshold = max(Double(t.volumeMinimum), t.volumeFactor * expected)
+            score += min(Double(recipients) / threshold, 10)
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest day is \(Self.number(d))"
-                : "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
+                !base.isNew
+                ? "\(Self.number(Double(recipients) / max(expected, 1)))× its \(Self.percentileName(t.quantile)) "
                     + "day (\(Self.number(d)))"
+                : d > 0
+                    ? "a new account; its or the relay's typical busiest day is \(Self.number(d))"
+                    : "a new account with no history to compare"
             reasons.append("\(recipients) recipients in \(hours) h, \(against)")
         } else if signals.contains(.volume) {
             let q = ref.recipientsQuantile
-            let ratio = Double(peak.recipients) / max(q, 1)
-            score += min(ratio / t.volumeFactor, 10)
+            score += min(Double(peak.recipients) / volumeThreshold(ref), 10)
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest hour is \(Self.number(q))"
-                : "\(Self.number(ratio))× its \(Self.percentileName(t.quantile)) hour (\(Self.number(q)))"
+                !base.isNew
+                ? "\(Self.number(Double(peak.recipients) / max(q, 1)))× its \(Self.percentileName(t.quantile)) hour "
+                    + "(\(Self.number(q)))"
+                : q > 0
+                    ? "a new account; its or the relay's typical busiest hour is \(Self.number(q))"
+                    : "a new account with no history to compare"
             reasons.append("\(peak.recipients) recipients in 1 h from \(Self.clock(peak.hour)), \(against)")
         }
         if newNetworkFailures {
@@ -467,11 +488,25 @@ package struct AnomalyDetector {
                 "\(Self.percent(share)) of the \(newRecipients) recipients from new networks bounced or deferred "
                     + "(usually \(Self.percent(ref.failedShare)))")
         } else if signals.contains(.failures) {
-            let share = recipients > 0 ? failed / Double(recipients) : 0
+            // The window's share when it is over the threshold, else the worst hour that was.
+            let windowShare = recipients > 0 ? failed / Double(recipients) : 0
+            let worst = window.filter { $0.signals.contains(.failures) }.max {
+                $0.adjustedFailed / Double(max($0.hour.recipients, 1))
+                    < $1.adjustedFailed / Double(max($1.hour.recipients, 1))
+            }
+            let (n, f, adjusted, when): (Int64, Int64, Double, String)
+            if windowShare >= t.failureShare || worst == nil {
+                (n, f, adjusted, when) = (recipients, rawFailed, failed, "")
+            } else {
+                let w = worst!
+                (n, f, adjusted, when) = (
+                    w.hour.recipients, w.hour.failed, w.adjustedFailed, " in the hour from \(Self.clock(w.hour.hour))"
+                )
+            }
+            let share = n > 0 ? adjusted / Double(n) : 0
             score += min(share / t.failureShare, 4)
-            var text =
-                "\(Self.percent(share)) of \(recipients) recipients bounced or deferred (\(rawFailed)"
-            if Int64(failed.rounded()) < rawFailed { text += ", \(Int64(failed.rounded())) beyond the relay's own" }
+            var text = "\(Self.percent(share)) of \(n) recipients\(when) bounced or deferred (\(f)"
+            if Int64(adjusted.rounded()) < f { text += ", \(Int64(adjusted.rounded())) beyond the relay's own" }
             text += "; usually \(Self.percent(ref.failedShare)))"
             reasons.append(text)
         }
@@ -504,9 +539,11 @@ package struct AnomalyDetector {
             let d = window.map(\.hour.domains).max() ?? 0
             score += 0.5
             let against =
-                base.isNew
-                ? "a new account; the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
-                : "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+                !base.isNew
+                ? "its \(Self.percentileName(t.quantile)) hour: \(Self.number(ref.domainsQuantile))"
+                : ref.domainsQuantile > 0
+                    ? "a new account; its or the relay's typical busiest hour: \(Self.number(ref.domainsQuantile))"
+                    : "a new account with no history to compare"
             reasons.append("recipients at \(d) domains in 1 h (\(against))")
         }
         return AnomalyFinding(

@@ -45,7 +45,12 @@ package enum AnomalyReport {
         var input = try loadInput(
             store: store, since: judged.lowerBound, until: judged.upperBound, account: account, thresholds: thresholds)
         input.dataStart = try store.activityHours()?.lowerBound ?? judged.lowerBound
-        let findings = AnomalyDetector(thresholds: thresholds).detect(input)
+        // Sender domains are compared by registrable domain, with Debian's Public Suffix List when installed.
+        let detector =
+            (try? PublicSuffixList()).map { list in
+                AnomalyDetector(thresholds: thresholds, organisation: { list.fold($0) })
+            } ?? AnomalyDetector(thresholds: thresholds)
+        let findings = detector.detect(input)
         // A run that goes on from the last shows what is new or changed; one with --since shows everything.
         let known = Set(
             try store.findings(from: judged.lowerBound, to: judged.upperBound).map {

@@ -141,9 +141,12 @@ package struct TableFormat {
     }
 
     static func printable(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+        // C0, DEL and C1 (U+009B is a one-character CSI to some terminals): a sender address must not drive the
+        // operator's terminal.
+        func control(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || (0x7F...0x9F).contains(u.value) }
+        guard s.unicodeScalars.contains(where: control) else { return s }
         return s.unicodeScalars.map { u in
-            u.value < 0x20 || u.value == 0x7F ? String(format: "\\x%02X", u.value) : String(u)
+            control(u) ? String(format: "\\x%02X", u.value) : String(u)
         }.joined()
     }
 }

@@ -85,25 +85,27 @@ extension RelayStore {
         "(\(column) - ((\(column) % \(span)) + \(span)) % \(span))"
     }
 
-    /// The message buckets of one span computed from the stored rows, in table column order.
-    private static func messageBucketsFromRowsSQL(_ span: Int64) -> String {
+    /// The message buckets of one span computed from the stored rows (those matching `rows`, over `messages`), in
+    /// table column order.
+    static func messageBucketsFromRowsSQL(_ span: Int64, rows: String = "1") -> String {
         """
         SELECT \(span), \(startSQL("received_at", span: span)) AS start, host, sender, coalesce(account, '') AS acct,
             coalesce(client_ip, '') AS ip, sender_domain, count(*), sum(recipients), sum(delivered), sum(deferred),
             sum(bounced), sum(coalesce(size, 0)), min(received_at), max(received_at)
-        FROM messages WHERE origin != 'generated' GROUP BY start, host, sender, acct, ip
+        FROM messages WHERE origin != 'generated' AND (\(rows)) GROUP BY start, host, sender, acct, ip
         """
     }
 
-    /// The recipient-domain buckets of one span computed from the stored rows, in table column order.
-    private static func domainBucketsFromRowsSQL(_ span: Int64) -> String {
+    /// The recipient-domain buckets of one span computed from the stored rows (those matching `rows`, over
+    /// `messages m`), in table column order.
+    static func domainBucketsFromRowsSQL(_ span: Int64, rows: String = "1") -> String {
         """
         SELECT \(span), start, host, domain, count(*), sum(n), sum(d), sum(df), sum(b), sum(size), min(t), max(t) FROM (
             SELECT \(startSQL("m.received_at", span: span)) AS start, m.host AS host, coalesce(r.domain, '') AS domain,
                 count(*) AS n, sum(r.outcome = 'delivered') AS d, sum(r.outcome = 'deferred') AS df,
                 sum(r.outcome = 'bounced') AS b, coalesce(m.size, 0) AS size, m.received_at AS t
             FROM messages m JOIN recipients r ON r.message = m.id
-            WHERE m.origin != 'generated' GROUP BY m.id, coalesce(r.domain, ''))
+            WHERE m.origin != 'generated' AND (\(rows)) GROUP BY m.id, coalesce(r.domain, ''))
         GROUP BY start, host, domain
         """
     }

@@ -57,7 +57,7 @@ package final class RelayStore: @unchecked Sendable {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
             if !readOnly { try Self.migrator.migrate(dbQueue) }
         } catch let error as DatabaseError {
-            throw StoreError("cannot open database \(path): \(error.message ?? "\(error.resultCode)")")
+            throw StoreError("cannot open database \(path): \(Self.describe(error, systemErrno: 0))")
         }
     }
 
@@ -216,14 +216,16 @@ package final class RelayStore: @unchecked Sendable {
 
     /// Records the start of an ingest run; returns its id.
     package func beginRun(at time: Int64) throws -> Int64 {
-        try dbQueue.write { db in
+        try transaction { db in
+            // Only one ingest runs at a time (the CLI's lock): a run still marked running was killed.
+            try db.execute(sql: "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
             try db.execute(sql: "INSERT INTO ingest_runs (started_at, status) VALUES (?, 'running')", arguments: [time])
             return db.lastInsertedRowID
         }
     }
 
     package func finishRun(_ id: Int64, at time: Int64, stats: RunStats, status: String) throws {
-        try dbQueue.write { db in
+        try transaction { db in
             try db.execute(
                 sql: """
                     UPDATE ingest_runs SET finished_at = ?, files = ?, lines = ?, parsed = ?, skipped = ?,
@@ -241,11 +243,44 @@ package final class RelayStore: @unchecked Sendable {
     /// Writes one batch (rows, open-entry snapshots and file checkpoints) in one transaction: after a crash the
     /// database is as it was after the last whole batch.
     package func write(_ batch: WriteBatch) throws {
-        do {
-            try dbQueue.write { db in try BulkWriter(db: db, arena: arena).write(batch) }
-        } catch let error as DatabaseError {
-            throw StoreError("cannot write to \(path): \(error.message ?? "\(error.resultCode)")")
+        try transaction { db in try BulkWriter(db: db, arena: arena).write(batch) }
+    }
+
+    /// Runs `body` in one write transaction; a failure is a `StoreError` naming the database and, for an I/O error,
+    /// the system's reason (`disk I/O error (File too large)`), taken before the rollback can reset it.
+    private func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.writeWithoutTransaction { db in
+            do {
+                try db.beginTransaction()
+                let result: T
+                do {
+                    result = try body(db)
+                    try db.commit()
+                } catch {
+                    let code = sqlite3_system_errno(db.sqliteConnection)
+                    if db.isInsideTransaction { try? db.rollback() }
+                    guard let error = error as? DatabaseError else { throw error }
+                    throw StoreError("cannot write to \(path): \(Self.describe(error, systemErrno: code))")
+                }
+                return result
+            } catch let error as DatabaseError {
+                throw StoreError("cannot write to \(path): \(Self.describe(error, systemErrno: 0))")
+            }
         }
+    }
+
+    /// SQLite's message, with the system's reason for an I/O error.
+    private static func describe(_ error: DatabaseError, systemErrno code: Int32) -> String {
+        var text = error.message ?? "\(error.resultCode)"
+        guard error.resultCode == .SQLITE_IOERR else { return text }
+        if code != 0, let reason = strerror(code) {
+            text += " (\(String(cString: reason)))"
+        } else if [.SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE, .SQLITE_IOERR_SHMSIZE]
+            .contains(error.extendedResultCode)
+        {
+            text += " (a write failed: is the disk full, or a file size limit reached?)"
+        }
+        return text
     }
 
     // MARK: reads for reports
@@ -258,6 +293,11 @@ package final class RelayStore: @unchecked Sendable {
     /// Runs `body` in a write transaction (for this module's named writes).
     func writeAccess<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.write(body)
+    }
+
+    /// Runs `body` outside a transaction (for statements that cannot run in one, such as VACUUM).
+    func writeOutsideTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.writeWithoutTransaction(body)
     }
 }
 

@@ -42,6 +42,7 @@ struct AnomaliesCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var report: ReportOptions
+    @OptionGroup var settings: ConfigOptions
 
     @Option(help: "Only this account, as relaysum names it (sasl:<login>, ip:<client address>, local:<user>).")
     var account: String?
@@ -52,7 +53,7 @@ struct AnomaliesCommand: ParsableCommand {
     func run() throws {
         let (since, until) = try report.bounds(timeZone: try database.timeZone())
         let store = try ReportStore.open(database, host: nil, readOnly: false)
-        let thresholds = AnomalyThresholds()
+        let thresholds = try settings.load().anomalies
         let findings = try ReportStore.run {
             try AnomalyReport.run(
                 store: store, since: since, until: until, account: account, thresholds: thresholds,

@@ -16,6 +16,10 @@ struct ArfCommand: ParsableCommand {
             the configuration file's [abuse] section: the account, else the sender domain, else the default; \
             without an address a report is not built, and the output says so. Every report is stored in the \
             database with its state (pending, sent, failed, held by the per-account limit); docs/arf.md explains.
+
+            Examples:
+              relaysum arf build --since 24h --out /tmp/arf
+              relaysum arf send --config /etc/relaysum/relaysum.toml
             """,
         subcommands: [Build.self, Send.self])
 

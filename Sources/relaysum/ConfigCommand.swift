@@ -5,6 +5,13 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Checks the configuration file.",
+        discussion: """
+            contrib/relaysum.toml is a commented example of every section and key.
+
+            Examples:
+              relaysum config check
+              relaysum config check --config /etc/relaysum/relaysum.toml
+            """,
         subcommands: [Check.self])
 
     struct Check: ParsableCommand {

@@ -8,6 +8,7 @@ import Glibc
 #endif
 
 extension MTASelection: ExpressibleByArgument {}
+extension InjectedFault: ExpressibleByArgument {}
 
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,8 @@ struct IngestCommand: ParsableCommand {
         discussion: """
             Each file is remembered by a fingerprint of its first bytes, so running again reads only what was \
             appended, and a rotated file (mail.log -> mail.log.1 -> mail.log.2.gz) is never read twice. Files may \
-            be given in any order. A report of what was read goes to stderr.
+            be given in any order. A report of what was read goes to stderr; on a terminal, a progress bar with \
+            MB/s and the time left, and colours unless NO_COLOR is set. Use --quiet in cron.
 
             Examples:
               relaysum ingest /var/log/mail.log /var/log/mail.log.1 /var/log/mail.log.*.gz
@@ -34,11 +36,31 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "The year of the first classic syslog stamp (default: inferred from the file's time).")
     var year: Int?
 
-    @Flag(help: "Print nothing but errors.")
+    @Flag(help: "Print nothing but errors (for cron).")
     var quiet = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Wait up to this many seconds for another ingest on the database to finish (default: 0, fail at once).",
+            valueName: "seconds"))
+    var wait: Double = 0
+
+    @Option(
+        help: "Open messages kept in memory per MTA; beyond it the least recently seen are closed (default: 200000).")
+    var maxOpenMessages = IngestOptions().maxOpenMessages
+
+    @Flag(help: "Also print each file as it is finished, with its size and speed.")
+    var verbose = false
 
     @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
+
+    @Option(help: ArgumentHelp("Raise --fault after this many lines (for crash tests).", visibility: .hidden))
+    var faultAtLine: Int?
+
+    @Option(
+        help: ArgumentHelp("The fault --fault-at-line raises: kill or stop (for crash tests).", visibility: .hidden))
+    var fault = InjectedFault.kill
 
     @Argument(help: "Log files, plain or gzip; - reads standard input.")
     var files: [String]
@@ -47,6 +69,9 @@ struct IngestCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
         if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
+        if !(wait >= 0 && wait <= 86_400) { throw ValidationError("--wait must be between 0 and 86400 seconds") }
+        if maxOpenMessages < 100 { throw ValidationError("--max-open-messages must be at least 100") }
+        if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
     }
 
     func run() throws {
@@ -55,14 +80,19 @@ struct IngestCommand: ParsableCommand {
         options.host = host
         options.year = year
         options.batchLines = batchLines
+        options.maxOpenMessages = maxOpenMessages
+        options.faultAtLine = faultAtLine
+        options.fault = fault
         options.timeZone = try database.timeZone()
+        // A file-size limit (ulimit -f) should fail a write with EFBIG and a message, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let started = Date()
         let report: IngestReport
         do {
-            let lock = try IngestLock(databasePath: database.path)
+            let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
             let store = try RelayStore(path: database.path)
-            let progress = quiet || isatty(STDERR_FILENO) != 1 ? nil : TerminalProgress()
+            let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)
             report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)
             // The hourly account activity `anomalies` reads, for the hours this run changed.
             try store.refreshActivity()
@@ -72,7 +102,9 @@ struct IngestCommand: ParsableCommand {
             throw RelaysumFailure(description: e.description)
         }
         if !quiet || report.failed {
-            printError(IngestSummaryText.render(report, seconds: Date().timeIntervalSince(started), quiet: quiet))
+            printError(
+                IngestSummaryText.render(
+                    report, seconds: Date().timeIntervalSince(started), quiet: quiet, terminal: .standardError()))
         }
         if report.failed { throw ExitCode.failure }
     }
@@ -80,7 +112,7 @@ struct IngestCommand: ParsableCommand {
 
 /// The stderr report of an ingest run.
 enum IngestSummaryText {
-    static func render(_ r: IngestReport, seconds: Double, quiet: Bool) -> String {
+    static func render(_ r: IngestReport, seconds: Double, quiet: Bool, terminal: Terminal? = nil) -> String {
         var lines: [String] = []
         let s = r.stats
         if !quiet {
@@ -91,7 +123,7 @@ enum IngestSummaryText {
         }
         for f in r.files {
             if let error = f.error {
-                lines.append("relaysum: error: \(error)")
+                lines.append("relaysum: " + (terminal?.paint("error:", "1;31") ?? "error:") + " \(error)")
             } else if !quiet {
                 var l = "  \(f.path): "
                 if let note = f.note {
@@ -100,6 +132,10 @@ enum IngestSummaryText {
                     l += "\(f.lines) line(s)" + (f.mta.map { " (\($0.rawValue))" } ?? "")
                 }
                 if f.heldBackBytes > 0 { l += "; an unfinished last line (\(f.heldBackBytes) bytes) left for next run" }
+                if f.replacedWhileReading {
+                    l +=
+                        "; truncated and written anew while read (copytruncate): the rest is read from its rotated copy"
+                }
                 lines.append(l)
             }
         }
@@ -113,60 +149,70 @@ enum IngestSummaryText {
         if !quiet && r.expiredOpenEntries > 0 {
             lines.append("  \(r.expiredOpenEntries) message(s) with no end logged in 10 days were closed as they stood")
         }
+        if !quiet && r.linesWithNUL > 0 {
+            lines.append(
+                "  \(r.linesWithNUL) line(s) held NUL bytes: leading ones were dropped (crash padding), others read as U+FFFD"
+            )
+        }
+        if !quiet && r.evictedOpenEntries > 0 {
+            lines.append(
+                "  \(r.evictedOpenEntries) open message(s) were closed as they stood to stay under "
+                    + "--max-open-messages (the least recently seen)")
+        }
         return lines.joined(separator: "\n")
     }
 }
 
-/// A progress line on a terminal: file, MB read, MB/s.
-final class TerminalProgress: IngestProgress {
-    private var path = ""
-    private var size: Int64 = 0
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-
-    func fileStarted(_ path: String, size: Int64) {
-        self.path = path
-        self.size = size
-        started = Date()
-    }
-
-    func advanced(bytes: Int64) {
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) > 0.2 else { return }
-        lastDraw = now
-        let mb = Double(bytes) / 1_048_576
-        let rate = mb / max(now.timeIntervalSince(started), 0.001)
-        var text = String(format: "\r%@: %.0f MB, %.0f MB/s", path, mb, rate)
-        if size > 0 {
-            let eta = (Double(size - bytes) / 1_048_576) / max(rate, 0.001)
-            text += String(format: ", %.0f%%, ETA %.0f s", 100 * Double(bytes) / Double(size), eta)
-        }
-        FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
-    }
-
-    func fileFinished() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
-}
-
-/// One ingest at a time per database: an advisory lock on `<db>.lock`.
+/// One ingest at a time per database: an advisory lock (`flock`) on `<db>.lock`, released by the kernel however the
+/// process ends.
 struct IngestLock {
     struct Busy: Error, CustomStringConvertible {
         var path: String
-        var description: String { "another relaysum ingest is running on \(path); try again when it has finished" }
+        /// Seconds waited; nil for a command without `--wait`.
+        var waited: Double?
+        var description: String {
+            switch waited {
+            case .some(let s) where s > 0:
+                "another relaysum ingest is still running on \(path) after waiting \(Self.seconds(s)) s"
+            case .some:
+                "another relaysum ingest is running on \(path); try again when it has finished, or use --wait SECONDS"
+            case .none:
+                "another relaysum ingest is running on \(path); try again when it has finished"
+            }
+        }
+
+        static func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(s) }
     }
 
     private let fd: Int32
 
-    init(databasePath: String) throws {
+    /// Takes the lock, waiting up to `wait` seconds for another ingest to release it (nil: a command without
+    /// `--wait`, which fails at once).
+    init(databasePath: String, wait: Double? = nil) throws {
         let lockPath = databasePath + ".lock"
-        fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        var fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        if fd < 0 && (errno == EACCES || errno == EROFS) {
+            // A lock file someone else created (or a read-only directory): flock works on a read-only descriptor.
+            fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        }
         guard fd >= 0 else {
             throw RelaysumFailure(description: "cannot create \(lockPath): \(String(cString: strerror(errno)))")
         }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        self.fd = fd
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        guard let wait, wait > 0 else {
             close(fd)
-            throw Busy(path: databasePath)
+            throw Busy(path: databasePath, waited: wait)
+        }
+        printError(
+            "relaysum: waiting up to \(Busy.seconds(wait)) s for another ingest on \(databasePath) to finish")
+        let deadline = Date().addingTimeInterval(wait)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard Date() < deadline else {
+                close(fd)
+                throw Busy(path: databasePath, waited: wait)
+            }
+            usleep(50_000)
         }
     }
 

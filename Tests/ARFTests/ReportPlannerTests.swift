@@ -99,7 +99,7 @@ import Testing
         #expect(again.reports.isEmpty)
     }
 
-    @Test func abuseAddressByAccountThenDomainThenDefault() throws {
+    @Test func abuseAddressByAccountThenLoginDomainThenSenderDomainThenDefault() throws {
         var c = Self.configuration()
         #expect(
             c.abuseAddress(account: "sasl:alice@shop1.example", senderDomain: "shop2.example") == "abuse@shop1.example")
@@ -109,6 +109,11 @@ import Testing
         #expect(c.abuseAddress(account: "ip:192.0.2.99", senderDomain: nil) == "noc@shop1.example")
         c.abuse.defaultAddress = "abuse@hosting.example"
         #expect(c.abuseAddress(account: "sasl:carol", senderDomain: "other.example") == "abuse@hosting.example")
+        // A login that is an address belongs to its domain's customer, whatever sender an intruder forged.
+        #expect(
+            c.abuseAddress(account: "sasl:dave@mail.shop2.example", senderDomain: "forged.example")
+                == "abuse@shop2.example")
+        #expect(c.abuseAddress(account: "ip:192.0.2.7", senderDomain: "shop2.example") == "abuse@shop2.example")
     }
 
     @Test func withoutAnAddressNothingIsBuiltAndThePlanSaysSo() throws {

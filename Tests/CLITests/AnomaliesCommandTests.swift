@@ -132,6 +132,23 @@ import Testing
         #expect(stored.stdout.contains("sasl:alice@shop.example,\(Self.stamp(burst))"), "\(stored.stdout)")
     }
 
+    @Test func thresholdsComeFromTheConfigurationFile() throws {
+        let t = try TempDir()
+        let (db, _) = try Self.database(t)
+        let config = t.path("relaysum.toml")
+        try "[anomalies]\nvolume_minimum = 100000\ncompromise_minimum = 100000\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["anomalies", "--db", db, "--config", config, "--format", "csv"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("sasl:alice@shop.example,"), "\(r.stdout)")
+        #expect(!r.stdout.contains(",compromised,"), "\(r.stdout)")
+        try "[anomalies]\nvolume_minimun = 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try CLI.run(["anomalies", "--db", db, "--config", config])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("\(config):2:"), "\(bad.stderr)")
+        #expect(bad.stdout == "")
+    }
+
     @Test func noDatabaseIsAClearError() throws {
         let t = try TempDir()
         let r = try CLI.run(["anomalies", "--db", t.path("none.sqlite")])

@@ -24,9 +24,11 @@ struct CLI {
     static func fixture(_ path: String) -> String { packageRoot.appendingPathComponent("Fixtures/logs/\(path)").path }
 
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], executable: URL = binary
+    ) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["RELAYSUM_DB"] = nil

@@ -290,6 +290,21 @@ import Testing
         #expect(f.reasons.contains { $0.contains("bank-login.example") })
     }
 
+    @Test func aNewSubdomainOfItsOwnDomainIsNoNewSender() throws {
+        var w = World()
+        w.history("sasl:shop", perHour: 10)
+        w.history("sasl:other", perHour: 10)
+        w.send("sasl:other", at: Self.at(9), recipients: 10)
+        // The shop's first newsletter from news.customer.example: volume, but no new sender and no compromise.
+        w.send("sasl:shop", at: Self.at(9), recipients: 400, bounced: 4, sender: "letter@news.customer.example")
+        let f = try #require(detect(w).first { $0.account == "sasl:shop" })
+        #expect(f.verdict == .review && !f.signals.contains(.newSender))
+        // The same from a domain it never used is an intruder's forged sender.
+        w.send("sasl:shop", at: Self.at(14), recipients: 400, bounced: 4, sender: "alert@paypa1-secure.example")
+        let g = try #require(detect(w).first { $0.account == "sasl:shop" && $0.windowStart == Self.at(14) })
+        #expect(g.verdict == .compromised && g.signals.contains(.newSender))
+    }
+
     @Test func newAccountIsJudgedAgainstTheRelaysTypicalAccount() throws {
         var w = World()
         for i in 1...5 { w.history("sasl:old\(i)", perHour: 10) }

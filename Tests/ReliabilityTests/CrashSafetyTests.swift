@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An ingest killed anywhere (SIGKILL), stopped by a full disk or refused a read-only database leaves the database as
+/// it was after its last whole batch; the next run ends with exactly what one clean run stores.
+@Suite struct CrashSafetyTests {
+    /// Small transactions, so kill points fall between many commits, with open messages crossing them.
+    static let ingestArguments = ["ingest", "--timezone", "UTC", "--year", "2026", "--batch-lines", "20", "--quiet"]
+
+    static func ingest(
+        _ db: String, _ extra: [String] = [], files: [String] = Relaysum.sample
+    ) throws
+        -> Relaysum.Result
+    {
+        try Relaysum.run(ingestArguments + ["--db", db] + extra + files)
+    }
+
+    /// What one uninterrupted ingest of the sample stores, and how many lines it read.
+    static let cleanRun: (snapshot: [String: [String]], lines: Int) = {
+        let t = try! Scratch()
+        let r = try! ingest(t.path("clean.sqlite"))
+        precondition(r.status == 0, "\(r)")
+        return (try! Relaysum.snapshot(t.path("clean.sqlite")), try! Relaysum.inspect(t.path("clean.sqlite")).lines)
+    }()
+    static var clean: [String: [String]] { cleanRun.snapshot }
+
+    static func expectClean(
+        _ db: String, _ comment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        #expect(Self.clean["export messages"]!.count > 400)
+        expectSameSnapshot(try Relaysum.snapshot(db), Self.clean, comment, sourceLocation: sourceLocation)
+    }
+
+    /// Chains of runs each killed after a random number of lines (the store thread is wherever it is then), then
+    /// resumed: at least 50 distinct kill points over the two MTAs' rotated files. After every kill the database is
+    /// whole and holds no line past the kill point; at the end of each chain it equals one clean run.
+    @Test func killedAtRandomLinesThenResumedEqualsOneCleanRun() throws {
+        var rng = SeededGenerator.fromEnvironment("kill points")
+        let total = Self.cleanRun.lines
+        #expect(total > 7_000)
+        var points = Set<Int>()
+        var totalKills = 0
+        var chains = 0
+        // Chains until there are 60 distinct kill points (about five; at most 20).
+        while points.count < 60 && chains < 20 {
+            let chain = chains
+            chains += 1
+            let t = try Scratch()
+            let db = t.path("r.sqlite")
+            var kills: [Int] = []
+            while true {
+                let before = try Relaysum.inspect(db)
+                let n = Int.random(in: 1...1_200, using: &rng)
+                let r = try Self.ingest(db, ["--fault-at-line", "\(n)"])
+                if r.signal == SIGKILL {
+                    let after = try Relaysum.inspect(db)
+                    #expect(after.integrity == "ok")
+                    // Nothing past the kill point is committed, and nothing committed is lost.
+                    #expect(after.lines >= before.lines && after.lines <= before.lines + n)
+                    points.insert(before.lines + n)
+                    kills.append(before.lines + n)
+                    totalKills += 1
+                    continue
+                }
+                #expect(r.status == 0, "\(r)")
+                break
+            }
+            #expect(try Relaysum.inspect(db).lines == total)
+            try Self.expectClean(db, "chain \(chain) killed at lines \(kills)")
+        }
+        print("kill points: \(points.count) distinct, \(totalKills) kills in \(chains) chains")
+        #expect(points.count >= 50, "distinct kill points: \(points.sorted())")
+    }
+
+    /// Kills from outside after a random delay: they also land while the database is created and migrated, while
+    /// open messages are restored, and in the last commit.
+    @Test func killedFromOutsideAtRandomTimesThenResumedEqualsOneCleanRun() throws {
+        var rng = SeededGenerator.fromEnvironment("kill delays")
+        let t = try Scratch()
+        let db = t.path("r.sqlite")
+        var kills = 0
+        for _ in 0..<12 {
+            let child = try Relaysum.Child(Self.ingestArguments + ["--db", db] + Relaysum.sample, pipeStderr: false)
+            usleep(UInt32.random(in: 0...250_000, using: &rng))
+            kill(child.pid, SIGKILL)
+            let r = try child.wait()
+            if r.signal == SIGKILL { kills += 1 }
+            #expect(try Relaysum.inspect(db).integrity == "ok")
+        }
+        let last = try Self.ingest(db)
+        #expect(last.status == 0, "\(last)")
+        print("kills from outside: \(kills) of 12 landed before the run ended")
+        try Self.expectClean(db, "after \(kills) kills from outside")
+    }
+
+    static let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].first(where: Relaysum.isExecutable)
+
+    /// A file-size limit (`prlimit --fsize`, as `ulimit -f`) makes writes fail as on a full disk, at several points
+    /// of the run: a clear error and exit 1, the database whole, and a clean resume once the limit is gone.
+    @Test(
+        .enabled(if: prlimit != nil, "prlimit (util-linux) is not installed"),
+        arguments: [1_000, 60_000, 120_000, 250_000, 500_000])
+    func aFullDiskFailsClearlyAndResumesCleanly(limitBytes: Int) throws {
+        let t = try Scratch()
+        let db = t.path("r.sqlite")
+        let r = try Relaysum.run(
+            ["--fsize=\(limitBytes):\(limitBytes)", Relaysum.binary] + Self.ingestArguments + ["--db", db]
+                + Relaysum.sample,
+            executable: Self.prlimit!)
+        #expect(r.signal == nil && r.status == 1, "\(r)")
+        #expect(r.stdout == "")
+        #expect(r.stderr.contains("\(db): disk I/O error (a write failed: is the disk full"), "\(r.stderr)")
+        #expect(try Relaysum.inspect(db).integrity == "ok")
+        let resumed = try Self.ingest(db)
+        #expect(resumed.status == 0, "\(resumed)")
+        try Self.expectClean(db, "file size limit \(limitBytes)")
+    }
+
+    /// A real full disk: a 300 KiB tmpfs mounted in a private mount namespace (root only; skipped elsewhere). The
+    /// database is copied out after the failed run and resumed on the ordinary disk.
+    @Test func aFullTmpfsFailsClearlyAndResumesCleanly() throws {
+        guard geteuid() == 0, Relaysum.isExecutable("/usr/bin/unshare") else {
+            print("skipped: a tmpfs needs root and unshare")
+            return
+        }
+        let t = try Scratch()
+        let mount = t.path("mnt")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let inner = (Self.ingestArguments + ["--db", "\(mount)/r.sqlite"] + Relaysum.sample).map { "'\($0)'" }
+        let script = """
+            mount -t tmpfs -o size=300k tmpfs '\(mount)' || exit 99
+            '\(Relaysum.binary)' \(inner.joined(separator: " "))
+            rc=$?
+            cp -p '\(mount)'/r.sqlite* '\(t.url.path)'/
+            exit $rc
+            """
+        let r = try Relaysum.run(["--mount", "/bin/sh", "-c", script], executable: "/usr/bin/unshare")
+        guard r.status != 99 else {
+            print("skipped: cannot mount a tmpfs here (\(r.stderr))")
+            return
+        }
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("r.sqlite: database or disk is full"), "\(r.stderr)")
+        let db = t.path("r.sqlite")
+        #expect(try Relaysum.inspect(db).integrity == "ok")
+        #expect(try Relaysum.inspect(db).lines > 0)
+        let resumed = try Self.ingest(db)
+        #expect(resumed.status == 0, "\(resumed)")
+        try Self.expectClean(db, "after a full tmpfs")
+    }
+
+    /// A database that cannot be written (a read-only mount as root, else mode 0444): a clear error, exit 1, nothing
+    /// changed, reports still read it; once writable again the run resumes.
+    @Test func aReadOnlyDatabaseFailsClearlyAndResumesCleanly() throws {
+        let t = try Scratch()
+        let db = t.path("r.sqlite")
+        let killed = try Self.ingest(db, ["--fault-at-line", "2500"])
+        #expect(killed.signal == SIGKILL)
+        // Settle the WAL into the main file, as a read-only reader needs it.
+        #expect(try Relaysum.run(["summary", "--db", db]).status == 0)
+        let before = try Relaysum.snapshot(db)
+        let r: Relaysum.Result
+        if geteuid() == 0 {
+            guard Relaysum.isExecutable("/usr/bin/unshare") else {
+                print("skipped: as root, a read-only database needs unshare for a read-only bind mount")
+                return
+            }
+            let inner = (Self.ingestArguments + ["--db", db] + Relaysum.sample).map { "'\($0)'" }
+            let dir = t.url.path
+            r = try Relaysum.run(
+                [
+                    "--mount", "/bin/sh", "-c",
+                    "mount --bind '\(dir)' '\(dir)' && mount -o remount,bind,ro '\(dir)' || exit 99; exec '\(Relaysum.binary)' \(inner.joined(separator: " "))",
+                ], executable: "/usr/bin/unshare")
+            guard r.status != 99 else {
+                print("skipped: cannot bind-mount here (\(r.stderr))")
+                return
+            }
+            #expect(r.stderr.contains("cannot open database \(db): Read-only file system"), "\(r)")
+        } else {
+            #expect(chmod(db, 0o444) == 0)
+            r = try Self.ingest(db)
+            #expect(r.stderr.contains("cannot open database \(db): Permission denied"), "\(r)")
+            #expect(chmod(db, 0o600) == 0)
+        }
+        #expect(r.status == 1 && r.signal == nil, "\(r)")
+        #expect(r.stdout == "")
+        #expect(try Relaysum.snapshot(db) == before)
+        let resumed = try Self.ingest(db)
+        #expect(resumed.status == 0, "\(resumed)")
+        try Self.expectClean(db, "after a read-only run")
+    }
+}
