@@ -61,11 +61,13 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "Store", "Ingest", "Config", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Running programs from tests (the built binary, validators, servers), shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
-        .testTarget(name: "CLITests", dependencies: ["relaysum"]),
+        .testTarget(name: "CLITests", dependencies: ["relaysum", "TestSupport"]),
         // The configuration file, the report builder (checked by arf_validate.py and Sisimai) and both transports.
         .testTarget(
-            name: "ARFTests", dependencies: ["ARF", "Config", "Store"],
+            name: "ARFTests", dependencies: ["ARF", "Config", "Store", "TestSupport"],
             exclude: ["smtp_server.py", "sisimai_check.pl"]
         ),
         // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.

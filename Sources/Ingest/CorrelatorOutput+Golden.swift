@@ -11,11 +11,11 @@ extension CorrelatorOutput {
             ($0.receivedAt, $0.host, $0.queueID) < ($1.receivedAt, $1.host, $1.queueID)
         }
         for m in sorted {
-            var l = "message \(m.host) \(m.queueID) at=\(CivilTime.iso8601(m.receivedAt)) origin=\(m.origin.rawValue)"
+            var l = "message \(m.host) \(m.queueID) at=\(CivilDate.iso8601(m.receivedAt)) origin=\(m.origin.rawValue)"
             l += " account=\(m.account ?? "-") from=<\(m.sender)>"
             l += " size=\(m.size.map(String.init) ?? "-") nrcpt=\(m.announcedRecipients.map(String.init) ?? "-")"
             l += " client=\(m.clientName ?? "-")[\(m.clientIP ?? "-")] msgid=\(m.messageID ?? "-")"
-            l += " done=\(m.completedAt.map(CivilTime.iso8601) ?? "open")"
+            l += " done=\(m.completedAt.map(CivilDate.iso8601) ?? "open")"
             lines.append(l)
             for r in m.recipients.sorted(by: { $0.address < $1.address }) {
                 var rl = "  rcpt <\(r.address)>"
@@ -25,7 +25,7 @@ extension CorrelatorOutput {
             }
         }
         for r in rejects.sorted(by: { ($0.at, $0.reason) < ($1.at, $1.reason) }) {
-            var l = "reject \(r.host) at=\(CivilTime.iso8601(r.at)) kind=\(r.kind.rawValue) stage=\(r.stage ?? "-")"
+            var l = "reject \(r.host) at=\(CivilDate.iso8601(r.at)) kind=\(r.kind.rawValue) stage=\(r.stage ?? "-")"
             l += " client=\(r.clientName ?? "-")[\(r.clientIP ?? "-")] login=\(r.login ?? "-")"
             l += " from=<\(r.sender ?? "-")> to=<\(r.recipient ?? "-")> code=\(r.code ?? "-") dsn=\(r.dsn ?? "-")"
             l += " reason=\(r.reason)"
@@ -33,7 +33,7 @@ extension CorrelatorOutput {
         }
         for a in authFailures.sorted(by: { ($0.at, $0.clientIP ?? "") < ($1.at, $1.clientIP ?? "") }) {
             var l =
-                "authfail \(a.host) at=\(CivilTime.iso8601(a.at)) client=\(a.clientName ?? "-")[\(a.clientIP ?? "-")]"
+                "authfail \(a.host) at=\(CivilDate.iso8601(a.at)) client=\(a.clientName ?? "-")[\(a.clientIP ?? "-")]"
             l += " login=\(a.login ?? "-") mechanism=\(a.mechanism ?? "-") reason=\(a.reason)"
             lines.append(l)
         }

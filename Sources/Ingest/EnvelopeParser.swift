@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// Which stamp a line carried.
 package enum StampStyle: String, Sendable {
@@ -150,7 +151,7 @@ package struct EnvelopeParser {
             lastMonth = month
             return year!
         }
-        let ref = CivilTime.components(reference + 86_400)
+        let ref = CivilDate.components(reference + 86_400)
         var y = ref.year
         if month > ref.month || (month == ref.month && day > ref.day) { y -= 1 }
         year = y

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// How a command prints data (`--format`).
 package enum OutputFormat: String, CaseIterable, Sendable {
@@ -153,21 +154,8 @@ package struct TableFormat {
 
 /// ISO 8601 text of epoch seconds.
 package enum ISO8601 {
-    package static func utc(_ t: Int64) -> String {
-        let days = t >= 0 ? t / 86_400 : (t - 86_399) / 86_400
-        let secs = Int(t - days * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        let y = Int(yoe + era * 400) + (m <= 2 ? 1 : 0)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
-    }
+    /// `2026-11-09T00:02:48Z`.
+    package static func utc(_ t: Int64) -> String { CivilDate.iso8601(t) }
 }
 
 /// JSON string literals.

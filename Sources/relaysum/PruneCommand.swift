@@ -96,13 +96,3 @@ enum PruneText {
         return out
     }
 }
-
-enum ISO8601 {
-    /// `2026-11-09T00:00:00Z`.
-    static func utc(_ t: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
-    }
-}

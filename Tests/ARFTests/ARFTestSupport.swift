@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Paths of the package, the shared validator and the helper scripts beside these tests.
@@ -33,26 +34,10 @@ struct ScratchDirectory {
     func cleanUp() { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Runs a program to its end with output in files (nothing can block), returning status, stdout and stderr.
+/// Runs a program to its end, returning status, stdout and stderr.
 func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-arf-tool-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: base.path + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base.path + ".err", contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: base.path + ".out")
-        try? FileManager.default.removeItem(atPath: base.path + ".err")
-    }
-    p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".out"))
-    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".err"))
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    let out = (try? String(contentsOfFile: base.path + ".out", encoding: .utf8)) ?? ""
-    let err = (try? String(contentsOfFile: base.path + ".err", encoding: .utf8)) ?? ""
-    return (p.terminationStatus, out, err)
+    let r = try ProcessRun.run(executable, arguments)
+    return (r.status, r.stdout, r.stderr)
 }
 
 /// The independent checks every built report must pass: `arf_validate.py --strict` and Sisimai.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `relaysum config check` and `relaysum arf build|send` as an operator runs them, over the reject fixtures of both
@@ -210,24 +211,7 @@ import Testing
 extension CLI {
     /// Runs another program (the validator, Sisimai) to its end.
     static func runTool(_ executable: String, _ arguments: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-tool-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: base.path + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base.path + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base.path + ".out")
-            try? FileManager.default.removeItem(atPath: base.path + ".err")
-        }
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".out"))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".err"))
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return Result(
-            status: p.terminationStatus,
-            stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base.path + ".out")), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: base.path + ".err")), as: UTF8.self))
+        let r = try ProcessRun.run(executable, arguments)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the `relaysum` binary built beside the test bundle.
@@ -27,34 +28,10 @@ struct CLI {
     static func run(
         _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], executable: URL = binary
     ) throws -> Result {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["RELAYSUM_DB"] = nil
+        var env: [String: String?] = ["RELAYSUM_DB": nil]
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        // Files, not pipes: nothing can block however much the child prints.
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-cli-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: tmp.path + ".out", contents: nil)
-        FileManager.default.createFile(atPath: tmp.path + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: tmp.path + ".out")
-            try? FileManager.default.removeItem(atPath: tmp.path + ".err")
-        }
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.path + ".out"))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.path + ".err"))
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        p.waitUntilExit()
-        let outData = try Data(contentsOf: URL(fileURLWithPath: tmp.path + ".out"))
-        let errData = try Data(contentsOf: URL(fileURLWithPath: tmp.path + ".err"))
-        return Result(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let r = try ProcessRun.run(executable.path, arguments, stdin: stdin ?? Data(), environment: env)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 
 @testable import Ingest
@@ -61,7 +62,7 @@ import Testing
     func parses(_ c: Case) throws {
         var p = EnvelopeParser(timeZone: Self.utc, pinnedYear: 2026, reference: 0)
         let e = try ByteSlice.with(c.line) { try p.parse($0).get() }
-        #expect(CivilTime.iso8601(e.time) == c.time)
+        #expect(CivilDate.iso8601(e.time) == c.time)
         #expect(e.style == c.style)
         #expect(e.host?.string == c.host)
         #expect(e.program?.string == c.program)
@@ -96,7 +97,7 @@ import Testing
         ]
         let times = try lines.map { line in try ByteSlice.with(line) { try p.parse($0).get().time } }
         #expect(
-            times.map(CivilTime.iso8601) == [
+            times.map(CivilDate.iso8601) == [
                 "2026-12-30T23:59:58Z", "2026-12-31T23:59:59Z", "2027-01-01T00:00:01Z", "2027-01-03T08:00:00Z",
             ])
     }
@@ -104,9 +105,9 @@ import Testing
     @Test func pinnedYearAppliesToTheFirstLine() throws {
         var p = EnvelopeParser(timeZone: Self.utc, pinnedYear: 2019, reference: 0)
         let t = try ByteSlice.with("Dec 31 23:00:00 h postfix/qmgr[1]: a") { try p.parse($0).get().time }
-        #expect(CivilTime.iso8601(t) == "2019-12-31T23:00:00Z")
+        #expect(CivilDate.iso8601(t) == "2019-12-31T23:00:00Z")
         let u = try ByteSlice.with("Jan  1 01:00:00 h postfix/qmgr[1]: a") { try p.parse($0).get().time }
-        #expect(CivilTime.iso8601(u) == "2020-01-01T01:00:00Z")
+        #expect(CivilDate.iso8601(u) == "2020-01-01T01:00:00Z")
     }
 
     /// Classic stamps are local time in `--timezone`, across a daylight-saving change.
@@ -115,7 +116,7 @@ import Testing
         var p = EnvelopeParser(timeZone: berlin, pinnedYear: 2026, reference: 0)
         let summer = try ByteSlice.with("Jul  1 12:00:00 h postfix/qmgr[1]: a") { try p.parse($0).get().time }
         let winter = try ByteSlice.with("Nov  1 12:00:00 h postfix/qmgr[1]: a") { try p.parse($0).get().time }
-        #expect(CivilTime.iso8601(summer) == "2026-07-01T10:00:00Z")
-        #expect(CivilTime.iso8601(winter) == "2026-11-01T11:00:00Z")
+        #expect(CivilDate.iso8601(summer) == "2026-07-01T10:00:00Z")
+        #expect(CivilDate.iso8601(winter) == "2026-11-01T11:00:00Z")
     }
 }

@@ -544,7 +544,7 @@ struct EximParserTests {
         var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: nil, reference: 0)
         try ByteSlice.with(c.line) { bytes in
             let env = try envelopes.parse(bytes).get()
-            #expect(CivilTime.iso8601(env.time) == c.time)
+            #expect(CivilDate.iso8601(env.time) == c.time)
             #expect(env.pid?.string == c.pid)
             #expect(env.host?.string == c.host)
             #expect(EximLineParser.parse(env.message) == .event(.completed(Self.id("1vHcQa-000000001Ab-0001"))))
@@ -556,7 +556,7 @@ struct EximParserTests {
         try ByteSlice.with("Nov  9 00:02:48 mx3 exim[1234]: 1vHcQa-000000001Ab-0001 => a@b.example R=r T=t") {
             let env = try envelopes.parse($0).get()
             #expect(env.program?.string == "exim")
-            #expect(CivilTime.iso8601(env.time) == "2026-11-09T00:02:48Z")
+            #expect(CivilDate.iso8601(env.time) == "2026-11-09T00:02:48Z")
             guard case .event(.delivery(let d)) = EximLineParser.parse(env.message) else {
                 Issue.record("not a delivery")
                 return
