@@ -130,7 +130,7 @@ final class TempDir {
         let t = try TempDir()
         let db = t.path("r.sqlite")
         let empty = t.path("empty.log")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let i = try CLI.run(["ingest", "--db", db, empty])
         #expect(i.status == 0)
         #expect(i.stderr.contains("empty.log: empty"))

@@ -64,7 +64,7 @@ import Testing
         let t = try TempDir()
         let db = t.path("r.sqlite")
         let empty = t.path("empty.log")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(try CLI.run(["ingest", "--db", db, empty]).status == 0)
         let expected: [([String], String)] = [
             (["rejects", "--format", "csv"], "key,attempts,clients,senders,recipients,first_seen,last_seen\r\n"),

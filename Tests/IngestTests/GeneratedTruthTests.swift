@@ -147,7 +147,7 @@ import Testing
         let full = try Data(contentsOf: dir.appendingPathComponent("mail.log"))
         let live = dir.appendingPathComponent("live.log")
         let db = dir.appendingPathComponent("r.sqlite").path
-        FileManager.default.createFile(atPath: live.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: live.path, contents: nil)
         var written = 0
         var step = 0
         while written < full.count {

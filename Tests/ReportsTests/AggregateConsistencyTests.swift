@@ -76,7 +76,7 @@ enum GeneratedLogs {
             .sorted() + [full.count]
         let db = try ScratchDatabase()
         let live = db.dir.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: live.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: live.path, contents: nil)
         var written = 0
         for cut in cuts where cut > written {
             let h = try FileHandle(forWritingTo: live)

@@ -21,8 +21,8 @@ public struct ProcessRun: Sendable {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-run-\(UUID().uuidString)")
         let out = base.path + ".out"
         let err = base.path + ".err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: err)
