@@ -94,8 +94,9 @@ struct IngestCommand: ParsableCommand {
             let store = try RelayStore(path: database.path)
             let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)
             report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)
-            // The hourly account activity `anomalies` reads, for the hours this run changed.
-            try store.refreshActivity()
+            // The hourly account activity `anomalies` and `report` read, for the hours this run changed: at once
+            // for a routine run, by the first reader after a bulk load (RelayStore.refreshActivity).
+            try store.refreshActivity(atMost: 48)
         } catch let e as StoreError {
             throw RelaysumFailure(description: e.description)
         } catch let e as IngestLock.Busy {

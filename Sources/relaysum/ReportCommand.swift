@@ -53,6 +53,12 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError(e.description)
         }
         if let since, let until, since >= until { throw ValidationError("--since must be before --until") }
+        // Hours an ingest left for later (a bulk load) are brought up to date first; a database this user may
+        // only read is reported as it stands.
+        if FileManager.default.isWritableFile(atPath: database.path) {
+            let writable = try ReportStore.open(database, host: nil, readOnly: false)
+            _ = try ReportStore.run { try writable.refreshActivity() }
+        }
         let store = try ReportStore.open(database, host: nil)
         guard
             let content = try ReportStore.run({
