@@ -14,6 +14,13 @@ package struct StoreError: Error, CustomStringConvertible {
     package init(_ description: String) {
         self.description = description
     }
+
+    /// A database error that a read let through, as the operator should see it: SQLite's message, never the SQL
+    /// or its arguments (which may hold addresses). Nil for any other error.
+    package static func from(_ error: Error) -> StoreError? {
+        guard let e = error as? DatabaseError else { return nil }
+        return StoreError("database error: \(e.message ?? "\(e.resultCode)")")
+    }
 }
 
 /// The one owner of relaysum's SQLite database: its connection, its only migrator, and the named reads and writes.

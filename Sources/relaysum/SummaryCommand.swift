@@ -107,6 +107,8 @@ enum ReportStore {
             return try body()
         } catch let e as StoreError {
             throw RelaysumFailure(description: e.description)
+        } catch {
+            throw StoreError.from(error).map { RelaysumFailure(description: $0.description) } ?? error
         }
     }
 }
