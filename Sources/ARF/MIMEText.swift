@@ -1,27 +1,18 @@
 import Foundation
+import Store
 
 /// The encodings a report needs: RFC 5322 dates and folding, RFC 2047 encoded-words, RFC 2045 quoted-printable.
 enum MIMEText {
     /// `Sat, 21 Nov 2026 10:00:00 +0000` (RFC 5322 §3.3, numeric zone, UTC).
     static func date(_ seconds: Int64) -> String {
+        let c = CivilDate.components(seconds)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         let weekday = Int((days % 7 + 10) % 7)  // 1970-01-01 was a Thursday (index 3)
         let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(names[weekday]), \(day) \(months[Int(month) - 1]) \(year) \(two(secondOfDay / 3600)):"
-            + "\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) +0000"
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(names[weekday]), \(c.day) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):"
+            + "\(two(c.second)) +0000"
     }
 
     /// Text from a log made fit for one line: control characters (CR, LF, NUL, tab …) become spaces, runs of

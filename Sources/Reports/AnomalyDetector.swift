@@ -290,7 +290,9 @@ package struct AnomalyDetector {
                 e.signals.insert(.newNetwork)
             }
             for k in keys where k.kind == .sender {
-                guard let d = Self.domain(of: k.key), let first = senderDomains[organisation(d)] else { continue }
+                guard let d = MessageRecord.domain(of: k.key), let first = senderDomains[organisation(d)] else {
+                    continue
+                }
                 if first > recent && first >= baselineStart && !e.newSenderDomains.contains(d) {
                     e.newSenderDomains.append(d)
                 }
@@ -376,16 +378,10 @@ package struct AnomalyDetector {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
-    static func domain(of address: String) -> String? {
-        guard let at = address.lastIndex(of: "@") else { return nil }
-        let d = address[address.index(after: at)...].lowercased()
-        return d.isEmpty ? nil : d
-    }
-
     func senderDomainFirstHours(_ senders: [String: Int64]) -> [String: Int64] {
         var result: [String: Int64] = [:]
         for (address, first) in senders {
-            guard let d = Self.domain(of: address).map(organisation) else { continue }
+            guard let d = MessageRecord.domain(of: address).map(organisation) else { continue }
             result[d] = min(result[d] ?? first, first)
         }
         return result

@@ -37,14 +37,15 @@ package enum AnomalyReport {
         now: Int64
     ) throws -> [AnomalyFinding] {
         try store.refreshActivity()
+        let activity = try store.activityHours()
         guard
             let judged = period(
-                since: since, until: until, activity: try store.activityHours(),
+                since: since, until: until, activity: activity,
                 lastJudged: account == nil ? try store.lastJudgedUntil() : nil)
         else { return [] }
         var input = try loadInput(
             store: store, since: judged.lowerBound, until: judged.upperBound, account: account, thresholds: thresholds)
-        input.dataStart = try store.activityHours()?.lowerBound ?? judged.lowerBound
+        input.dataStart = activity?.lowerBound ?? judged.lowerBound
         // Sender domains are compared by registrable domain, with Debian's Public Suffix List when installed.
         let detector =
             (try? PublicSuffixList()).map { list in
@@ -74,10 +75,12 @@ package enum AnomalyReport {
     ) throws -> AnomalyInput {
         let h = RelayStore.hourSeconds
         let baselineStart = since - Int64(thresholds.baselineDays) * 24 * h
-        let relayHours = try store.accountHours(from: since, to: until)
+        // One read of the baseline and the period: the period's hours of every account are the relay's.
+        let all = try store.accountHours(from: baselineStart, to: until)
+        let relayHours = all.filter { $0.hour >= since }
         let active = Set(
             relayHours.filter { $0.messages > 0 && (account == nil || $0.account == account) }.map(\.account))
-        let hours = try store.accountHours(from: baselineStart, to: until).filter { active.contains($0.account) }
+        let hours = all.filter { active.contains($0.account) }
         let keys = try store.accountHourKeys(from: since, to: until).filter { active.contains($0.account) }
         let senders = try store.senderFirstHours().filter { active.contains($0.key) }
         let auth = try store.authFailureHours(from: since - Int64(thresholds.authLookbackHours) * h, to: until)

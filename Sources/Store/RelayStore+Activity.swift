@@ -259,21 +259,15 @@ package struct AnomalyFindingRecord: Sendable, Equatable {
 }
 
 extension RelayStore {
-    /// Account hours with `from <= hour < to`, optionally of one account.
-    package func accountHours(from: Int64, to: Int64, account: String? = nil) throws -> [AccountHour] {
+    /// Account hours with `from <= hour < to`.
+    package func accountHours(from: Int64, to: Int64) throws -> [AccountHour] {
         try read { db in
-            var sql = """
+            let sql = """
                 SELECT account, hour, messages, recipients, delivered, deferred, bounced, bytes, domains, clients,
                     networks, senders, largest
-                FROM account_hours WHERE hour >= ? AND hour < ?
+                FROM account_hours WHERE hour >= ? AND hour < ? ORDER BY account, hour
                 """
-            var args: StatementArguments = [from, to]
-            if let account {
-                sql += " AND account = ?"
-                args += [account]
-            }
-            sql += " ORDER BY account, hour"
-            return try Row.fetchAll(db, sql: sql, arguments: args).map { r in
+            return try Row.fetchAll(db, sql: sql, arguments: [from, to]).map { r in
                 AccountHour(
                     account: r[0], hour: r[1], messages: r[2], recipients: r[3], delivered: r[4], deferred: r[5],
                     bounced: r[6], bytes: r[7], domains: r[8], clients: r[9], networks: r[10], senders: r[11],
@@ -283,19 +277,14 @@ extension RelayStore {
     }
 
     /// The networks and sender addresses of account hours with `from <= hour < to`, with their first use.
-    package func accountHourKeys(from: Int64, to: Int64, account: String? = nil) throws -> [AccountHourKey] {
+    package func accountHourKeys(from: Int64, to: Int64) throws -> [AccountHourKey] {
         try read { db in
-            var sql = """
+            let sql = """
                 SELECT h.account, h.hour, h.kind, h.key, h.messages, h.recipients, h.failed, k.first_hour
                 FROM account_hour_keys h JOIN account_keys k USING (account, kind, key)
                 WHERE h.hour >= ? AND h.hour < ?
                 """
-            var args: StatementArguments = [from, to]
-            if let account {
-                sql += " AND h.account = ?"
-                args += [account]
-            }
-            return try Row.fetchAll(db, sql: sql, arguments: args).compactMap { r in
+            return try Row.fetchAll(db, sql: sql, arguments: [from, to]).compactMap { r in
                 guard let kind = AccountHourKey.Kind(rawValue: r[2]) else { return nil }
                 return AccountHourKey(
                     account: r[0], hour: r[1], kind: kind, key: r[3], messages: r[4], recipients: r[5],

@@ -7,14 +7,9 @@ enum ARFPaths {
     static let testsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let packageRoot = testsDir.deletingLastPathComponent().deletingLastPathComponent()
     /// `../shared/tools/arf_validate.py`, beside the package (as in CI).
-    static let validator = packageRoot.deletingLastPathComponent().appendingPathComponent(
-        "shared/tools/arf_validate.py"
-    )
-    .path
+    static let validator = ExternalTools.validator(packageRoot: packageRoot)
     /// Debian's python3 first: python3-aiosmtpd is installed for it.
-    static let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
+    static let python = ExternalTools.python
     static let sisimaiScript = testsDir.appendingPathComponent("sisimai_check.pl").path
     static let smtpServer = testsDir.appendingPathComponent("smtp_server.py").path
 }

@@ -6,14 +6,9 @@ import Testing
 /// MTAs, with a sendmail stand-in that records its arguments and input.
 @Suite struct ArfCommandTests {
     static let packageRoot = CLI.packageRoot
-    static let validator = packageRoot.deletingLastPathComponent().appendingPathComponent(
-        "shared/tools/arf_validate.py"
-    )
-    .path
+    static let validator = ExternalTools.validator(packageRoot: packageRoot)
     static let sisimaiScript = packageRoot.appendingPathComponent("Tests/ARFTests/sisimai_check.pl").path
-    static let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
+    static let python = ExternalTools.python
 
     /// A database with the Postfix and Exim reject fixtures, a sendmail stand-in and a configuration using it.
     static func setUp(_ t: TempDir, sendmailStatus: Int = 0, abuse: Bool = true) throws -> (db: String, config: String)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `anomalies` with its default thresholds on relays from `Benchmarks/scenarios.py`: a month of history for a few
@@ -7,9 +8,7 @@ import Testing
 /// incident (newsletter, large Cc list, delivery outage, traveller, new account) may; and every `compromised`
 /// finding must be a labelled compromise. DETECTION.md has the larger evaluation.
 @Suite(.serialized) struct ScenarioDetectionTests {
-    static let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
+    static let python = ExternalTools.python
 
     struct Label {
         var id: String
