@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `relaysum anomalies` through the built binary, on a Postfix log written here: two customers with three weeks of
@@ -147,6 +148,26 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("\(config):2:"), "\(bad.stderr)")
         #expect(bad.stdout == "")
+    }
+
+    @Test(.enabled(if: ExternalTools.python != nil, "python3 is not installed"))
+    func aDamagedDatabaseIsSQLitesMessageWithoutTheSQL() throws {
+        let t = try TempDir()
+        let (db, _) = try Self.database(t)
+        // A table dropped by hand (python3's sqlite3 module stands in for the sqlite3 shell).
+        let drop = try ProcessRun.run(
+            try #require(ExternalTools.python),
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE anomaly_runs'); "
+                    + "c.commit()", db,
+            ])
+        try #require(drop.status == 0, "\(drop.stderr)")
+        let r = try CLI.run(["anomalies", "--db", db, "--format", "csv"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("database error: no such table: anomaly_runs"), "\(r.stderr)")
+        #expect(!r.stderr.contains("SELECT"), "\(r.stderr)")
+        #expect(r.stdout == "")
     }
 
     @Test func noDatabaseIsAClearError() throws {
