@@ -53,16 +53,20 @@ let package = Package(
         .executableTarget(name: "relaysum-fuzz", dependencies: ["Ingest", "Store"]),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Store", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Ingest", "Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Ingest", "Reports"]),
         // Summaries, rejects, exports and licence counts over ingested fixtures and generated logs.
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Store", "Ingest", "Config", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Reports", "Store", "Ingest", "Config", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
-        // Running programs from tests (the built binary, validators, servers), shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Running programs from tests (the built binary, validators, servers), shared by the test targets; CSpawn
+        // starts them with posix_spawn, every descriptor but 0-2 closed (Tests/TestSupport/ChildProcess.swift).
+        .target(name: "CSpawn", path: "Tests/CSpawn"),
+        .target(name: "TestSupport", dependencies: ["CSpawn"], path: "Tests/TestSupport"),
         // Runs the built `relaysum` binary and checks stdout, stderr and the exit status.
         .testTarget(name: "CLITests", dependencies: ["relaysum", "TestSupport"]),
         // The configuration file, the report builder (checked by arf_validate.py and Sisimai) and both transports.
@@ -72,6 +76,7 @@ let package = Package(
         ),
         // Crashes, full disks, read-only databases, concurrent runs and rotation, through the built binary.
         .testTarget(
-            name: "ReliabilityTests", dependencies: ["relaysum", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "ReliabilityTests",
+            dependencies: ["relaysum", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -58,6 +58,10 @@ package struct SendmailTransport: ReportTransport {
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
+        // Waited for through the termination handler, set before the start so a fast exit cannot be missed:
+        // `waitUntilExit` polls a run loop, which can wait forever when called off the main thread.
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
         do {
             try process.run()
         } catch {
@@ -73,7 +77,7 @@ package struct SendmailTransport: ReportTransport {
         try? input.fileHandleForWriting.write(contentsOf: lf)
         try? input.fileHandleForWriting.close()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        ended.wait()
         guard process.terminationReason == .exit && process.terminationStatus == 0 else {
             let first = String(decoding: stderr, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
             let status =

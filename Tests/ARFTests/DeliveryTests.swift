@@ -108,40 +108,38 @@ import Testing
 
     /// An aiosmtpd server on 127.0.0.1 requiring STARTTLS and AUTH; `accept` messages, then 451 for the rest.
     final class SMTPServer {
-        let process = Process()
-        let input = Pipe()
+        let server: ChildProcess
         let port: Int
 
         init(_ dir: ScratchDirectory, out: String, accept: Int = -1) throws {
             let python = try #require(ARFPaths.python, "python3 is needed for the SMTP server")
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [
-                ARFPaths.smtpServer, "--cert", dir.path("cert.pem"), "--key", dir.path("key.pem"), "--user", "relay",
-                "--password", "s3cret", "--out", out, "--accept", String(accept), "--lifetime", "120",
-            ]
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            // It stops when its standard input closes (or after --lifetime).
+            server = try ChildProcess(
+                python,
+                [
+                    ARFPaths.smtpServer, "--cert", dir.path("cert.pem"), "--key", dir.path("key.pem"), "--user",
+                    "relay", "--password", "s3cret", "--out", out, "--accept", String(accept), "--lifetime", "120",
+                ], stdin: .pipe, stdout: .pipe)
+            let output = try #require(server.readOutput)
             var line = Data()
             while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = output.fileHandleForReading.availableData
+                let chunk = output.availableData
                 if chunk.isEmpty { break }
                 line.append(chunk)
             }
             let text = String(decoding: line, as: UTF8.self)
             guard text.hasPrefix("PORT "), let p = Int(text.dropFirst(5).prefix { $0.isNumber }) else {
-                process.terminate()
+                server.send(SIGKILL)
+                _ = try? server.wait()
                 throw DeliveryError("the SMTP test server did not start (is python3-aiosmtpd installed?): \(text)")
             }
             port = p
         }
 
-        func stop() {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+        func stop() throws {
+            try server.writeInput?.close()
+            try server.wait(timeout: 60)
         }
     }
 
@@ -191,7 +189,7 @@ import Testing
         let mailer = ReportMailer(
             store: store, transport: Self.smtp(dir, port: first.port), from: "abuse-desk@relay.example")
         let run1 = try mailer.sendAll { 100 }
-        first.stop()
+        try first.stop()
         #expect(run1.sent.count == 2 && run1.failed.count == 2)
         #expect(run1.failed.allSatisfy { $0.error.hasSuffix("server replied 451 4.3.0 Try again later") })
 
@@ -201,7 +199,7 @@ import Testing
             store: store, transport: Self.smtp(dir, port: second.port), from: "abuse-desk@relay.example")
         let run2 = try again.sendAll { 200 }
         let run3 = try again.sendAll { 300 }
-        second.stop()
+        try second.stop()
         #expect(run2.sent.count == 2 && run2.failed.isEmpty)
         #expect(run3.sent.isEmpty && run3.failed.isEmpty)
 

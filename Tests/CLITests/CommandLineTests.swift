@@ -195,11 +195,7 @@ final class TempDir {
         let t = try TempDir()
         let log = t.path("mail.log.2")
         try FileManager.default.copyItem(atPath: CLI.fixture("sample/mail.log"), toPath: log)
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-n", log]
-        try gzip.run()
-        gzip.waitUntilExit()
+        try ProcessRun.check("/usr/bin/env", ["gzip", "-n", log])
         let data = try Data(contentsOf: URL(fileURLWithPath: log + ".gz"))
         let cut = data.count - 40
         try data.prefix(cut).write(to: URL(fileURLWithPath: t.path("cut.gz")))

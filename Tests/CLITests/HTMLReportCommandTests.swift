@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `relaysum report --html` through the built binary, on the log of `AnomaliesCommandTests` (a compromised burst)
@@ -61,23 +62,14 @@ import Testing
 
     /// Runs headless Chromium on a file with `arguments`; its stdout and stderr.
     static func chromium(_ arguments: [String], file: String, in t: TempDir) throws -> (out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(chromium))
-        p.arguments =
+        let r = try ProcessRun.run(
+            try #require(chromium),
             [
                 "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars", "--no-first-run",
                 "--user-data-dir=\(t.path("chromium-profile"))", "--enable-logging=stderr", "--v=0",
-            ] + arguments + [URL(fileURLWithPath: file).absoluteString]
-        let out = t.path("chromium.out")
-        let err = t.path("chromium.err")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        return (try String(contentsOfFile: out, encoding: .utf8), try String(contentsOfFile: err, encoding: .utf8))
+            ] + arguments + [URL(fileURLWithPath: file).absoluteString], timeout: 120)
+        #expect(r.status == 0)
+        return (r.stdout, r.stderr)
     }
 
     /// Lines in which Chromium logged something the page did: a console message, a blocked load, a script error.

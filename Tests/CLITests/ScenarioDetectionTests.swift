@@ -32,16 +32,14 @@ import Testing
     }
 
     static func generate(seed: Int, mta: String, into dir: String) throws -> [Label] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(python))
-        p.arguments = [
-            CLI.packageRoot.appendingPathComponent("Benchmarks/scenarios.py").path, "--seed", "\(seed)", "--out", dir,
-            "--mta", mta, "--accounts", "24", "--days", "33", "--eval-days", "5", "--per-kind", "1", "--outages", "1",
-        ]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0)
+        let generator = try ChildProcess(
+            try #require(python),
+            [
+                CLI.packageRoot.appendingPathComponent("Benchmarks/scenarios.py").path, "--seed", "\(seed)", "--out",
+                dir, "--mta", mta, "--accounts", "24", "--days", "33", "--eval-days", "5", "--per-kind", "1",
+                "--outages", "1",
+            ], stderr: .inherit)
+        try #require(try generator.status() == 0)
         let text = try String(contentsOfFile: dir + "/labels.csv", encoding: .utf8)
         return text.split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @testable import Ingest
@@ -14,14 +15,10 @@ import Testing
     /// Runs the generator into a new temporary directory.
     static func generate(_ arguments: [String]) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-gen-\(UUID().uuidString)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(python))
-        p.arguments =
+        try ProcessRun.check(
+            try #require(python),
             [TestPaths.packageRoot.appendingPathComponent("Benchmarks/genlog.py").path, "--quiet", "--out", dir.path]
-            + arguments
-        try p.run()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0)
+                + arguments)
         return dir
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import TestSupport
 import Testing
 
 @testable import Ingest
@@ -127,11 +128,7 @@ import Testing
         #expect(try b.messages("completed_at, delivered") == [["1794182464", "1"]])
         // Gzip and standard input are finished: their last line is read at once.
         try b.write("copy.log", String(text.dropLast()))
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-n", b.path("copy.log")]
-        try gzip.run()
-        gzip.waitUntilExit()
+        try ProcessRun.check("/usr/bin/env", ["gzip", "-n", b.path("copy.log")])
         let other = try Bench()
         try FileManager.default.copyItem(atPath: b.path("copy.log.gz"), toPath: other.path("copy.log.gz"))
         _ = try other.ingest(["copy.log.gz"])
@@ -363,11 +360,7 @@ import Testing
         try b.write("one.log", one)
         try b.write("two.log", two)
         for name in ["one.log", "two.log"] {
-            let gzip = Process()
-            gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            gzip.arguments = ["gzip", "-n", b.path(name)]
-            try gzip.run()
-            gzip.waitUntilExit()
+            try ProcessRun.check("/usr/bin/env", ["gzip", "-n", b.path(name)])
         }
         let first = try Data(contentsOf: URL(fileURLWithPath: b.path("one.log.gz")))
         var second = [UInt8](try Data(contentsOf: URL(fileURLWithPath: b.path("two.log.gz"))))

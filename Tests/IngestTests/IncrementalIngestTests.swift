@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import TestSupport
 import Testing
 
 @testable import Ingest
@@ -38,12 +39,7 @@ import Testing
 
         /// Compresses with the system's gzip, as logrotate does.
         func gzip(_ name: String) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["gzip", "-n", path(name)]
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
+            try ProcessRun.check("/usr/bin/env", ["gzip", "-n", path(name)])
         }
 
         @discardableResult

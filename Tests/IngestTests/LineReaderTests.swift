@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Ingest
@@ -632,12 +633,8 @@ private final class TemporaryDirectory {
     func gzip(_ text: String, name: String) throws -> String {
         let plain = file(name + ".txt")
         try writeFile(text, to: plain)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -n -c \"$1\" > \"$2\"", "sh", plain, file(name)]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+        let gzip = try ChildProcess("/usr/bin/env", ["gzip", "-n", "-c", plain], stdout: .file(file(name)))
+        guard try gzip.status() == 0 else { throw CocoaError(.fileWriteUnknown) }
         return file(name)
     }
 

@@ -15,7 +15,7 @@ import Glibc
             CrashSafetyTests.ingestArguments + ["--db", db, "--fault", "stop", "--fault-at-line", "3000"]
                 + Relaysum.sample, pipeStderr: true)
         defer { kill(first.pid, SIGKILL) }
-        #expect(first.readStderr(until: "stopping after line 3000").contains("stopping after line 3000"))
+        #expect(try first.readUntilStopped().contains("stopping after line 3000"))
 
         // Reports read what is committed while the ingest holds the database (WAL: readers never wait for writers).
         let summary = try Relaysum.run(["summary", "--db", db, "--by", "account", "--format", "csv"])

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -48,63 +49,59 @@ enum Relaysum {
 
     /// A child process; its stderr can be read while it runs.
     final class Child {
-        let process = Process()
+        let child: ChildProcess
         private let outPath: String
         private let errPath: String
-        private let errPipe: Pipe?
         private var errSoFar = Data()
 
         init(_ arguments: [String], executable: String? = nil, pipeStderr: Bool) throws {
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-rel-\(UUID().uuidString)")
             outPath = tmp.path + ".out"
             errPath = tmp.path + ".err"
-            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: executable ?? Relaysum.binary)
-            process.arguments = arguments
-            var env = ProcessInfo.processInfo.environment
-            env["RELAYSUM_DB"] = nil
-            process.environment = env
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            if pipeStderr {
-                let pipe = Pipe()
-                errPipe = pipe
-                process.standardError = pipe
-            } else {
-                errPipe = nil
-                process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            }
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            child = try ChildProcess(
+                executable ?? Relaysum.binary, arguments, environment: ["RELAYSUM_DB": nil], stdout: .file(outPath),
+                stderr: pipeStderr ? .pipe : .file(errPath))
         }
 
-        var pid: Int32 { process.processIdentifier }
+        var pid: Int32 { child.pid }
 
         /// Reads stderr until it contains `marker` (or the child closes it); returns what was read.
         @discardableResult
         func readStderr(until marker: String) -> String {
-            guard let pipe = errPipe else { return "" }
+            guard let pipe = child.readError else { return "" }
             while !String(decoding: errSoFar, as: UTF8.self).contains(marker) {
-                let chunk = pipe.fileHandleForReading.availableData
+                let chunk = pipe.availableData
                 if chunk.isEmpty { break }
                 errSoFar.append(chunk)
             }
             return String(decoding: errSoFar, as: UTF8.self)
         }
 
+        /// Reads stderr until the fault injection says it stops, then waits until it has (so a SIGCONT is not lost).
+        func readUntilStopped() throws -> String {
+            let said = readStderr(until: "stopping after line")
+            try #require(try child.waitUntilStopped(), "it did not stop: \(said)")
+            return said
+        }
+
         func wait() throws -> Result {
-            if let pipe = errPipe { errSoFar.append(pipe.fileHandleForReading.readDataToEndOfFile()) }
-            process.waitUntilExit()
+            if let pipe = child.readError { errSoFar.append(pipe.readDataToEndOfFile()) }
             defer {
                 try? FileManager.default.removeItem(atPath: outPath)
                 try? FileManager.default.removeItem(atPath: errPath)
             }
+            let ended = try child.wait()
             let out = try Data(contentsOf: URL(fileURLWithPath: outPath))
-            let err = errPipe == nil ? try Data(contentsOf: URL(fileURLWithPath: errPath)) : errSoFar
-            let signalled = process.terminationReason == .uncaughtSignal
+            let err = child.readError == nil ? try Data(contentsOf: URL(fileURLWithPath: errPath)) : errSoFar
+            var signal: Int32?
+            var status: Int32
+            switch ended {
+            case .exit(let code): status = code
+            case .signal(let number): (status, signal) = (number, number)
+            }
             return Result(
-                status: process.terminationStatus, signal: signalled ? process.terminationStatus : nil,
-                stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+                status: status, signal: signal, stdout: String(decoding: out, as: UTF8.self),
+                stderr: String(decoding: err, as: UTF8.self))
         }
     }
 

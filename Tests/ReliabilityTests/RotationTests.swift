@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -21,15 +22,9 @@ import Glibc
 
     /// All lines of the sample's rotated set of one MTA, oldest first.
     static func lines(_ base: String) throws -> [String] {
-        let gz = Process()
-        gz.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gz.arguments = ["gzip", "-dc", Relaysum.fixture("sample/\(base).2.gz")]
-        let pipe = Pipe()
-        gz.standardOutput = pipe
-        try gz.run()
-        let old = pipe.fileHandleForReading.readDataToEndOfFile()
-        gz.waitUntilExit()
-        var all = String(decoding: old, as: UTF8.self).split(separator: "\n").map(String.init)
+        let old = try ProcessRun.run("/usr/bin/env", ["gzip", "-dc", Relaysum.fixture("sample/\(base).2.gz")])
+        try #require(old.status == 0, "\(old.stderr)")
+        var all = old.stdout.split(separator: "\n").map(String.init)
         for name in ["\(base).1", base] {
             let text = try String(contentsOfFile: Relaysum.fixture("sample/\(name)"), encoding: .utf8)
             all += text.split(separator: "\n").map(String.init)
@@ -64,7 +59,7 @@ import Glibc
             // An ingest reading the live file, held still halfway through what it has.
             let child = try Relaysum.Child(
                 Self.arguments + ["--db", db, "--fault", "stop", "--fault-at-line", "\(a / 2)", live], pipeStderr: true)
-            #expect(child.readStderr(until: "stopping after line").contains("stopping after line \(a / 2)"))
+            #expect(try child.readUntilStopped().contains("stopping after line \(a / 2)"))
             held = child
         } else {
             #expect(try Relaysum.run(Self.arguments + ["--db", db, live]).status == 0)

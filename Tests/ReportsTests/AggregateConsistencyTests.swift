@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Store
+import TestSupport
 import Testing
 
 /// SplitMix64: a small seeded generator, so a failing split can be replayed.
@@ -34,14 +35,10 @@ enum GeneratedLogs {
         defer { cache.lock.unlock() }
         if let dir = cache.dirs[key] { return dir }
         let dir = try TemporaryDirectories.make("gen")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(ReportPaths.python))
-        p.arguments =
+        try ProcessRun.check(
+            try #require(ReportPaths.python),
             [ReportPaths.packageRoot.appendingPathComponent("Benchmarks/genlog.py").path, "--quiet", "--out", dir.path]
-            + arguments
-        try p.run()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0)
+                + arguments)
         cache.dirs[key] = dir
         return dir
     }

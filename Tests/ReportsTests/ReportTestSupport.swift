@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Store
+import TestSupport
 import Testing
 
 /// Paths of the package, its fixtures and tools.
@@ -130,21 +131,9 @@ func lf(_ csv: String) -> String {
 
 /// Runs python3 with `script`, `input` on stdin; returns stdout.
 func runPython(_ script: String, input: Data) throws -> Data {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try #require(ReportPaths.python))
-    p.arguments = ["-c", script]
-    let stdin = Pipe()
-    let stdout = Pipe()
-    p.standardInput = stdin
-    p.standardOutput = stdout
-    try p.run()
-    // The script reads all of stdin before it writes: no deadlock.
-    stdin.fileHandleForWriting.write(input)
-    try stdin.fileHandleForWriting.close()
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 0)
-    return out
+    let r = try ProcessRun.run(try #require(ReportPaths.python), ["-c", script], stdin: input)
+    #expect(r.status == 0, "\(r.stderr)")
+    return Data(r.stdout.utf8)
 }
 
 /// Parses CSV with Python's `csv` module (an independent reader): rows of cells.

@@ -6,40 +6,39 @@ public struct ProcessRun: Sendable {
     public var stdout: String
     public var stderr: String
 
-    /// Runs `executable` to its end. Output goes through files, not pipes, so nothing can block however much the
-    /// child prints; `stdin` is written to it, else it reads nothing. `environment` adds to (or, with nil, removes
-    /// from) this process's environment.
+    /// Runs `executable` to its end (a `ChildProcess`, so it cannot hang the suite). Output goes through files, not
+    /// pipes, so nothing can block however much the child prints; `stdin` is given to it, else it reads nothing.
+    /// `environment` adds to (or, with nil, removes from) this process's environment.
     public static func run(
-        _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String?] = [:]
+        _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String?] = [:],
+        timeout: Double = 300
     ) throws -> ProcessRun {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-run-\(UUID().uuidString)")
         let out = base.path + ".out"
         let err = base.path + ".err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: err)
         }
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        let input = stdin.map { _ in Pipe() }
-        p.standardInput = input ?? FileHandle.nullDevice
-        try p.run()
-        if let input, let stdin {
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        }
-        p.waitUntilExit()
+        let child = try ChildProcess(
+            executable, arguments, environment: environment, stdin: stdin.map { .data($0) } ?? .null,
+            stdout: .file(out), stderr: .file(err))
+        let status = try child.status(timeout: timeout)
         return ProcessRun(
-            status: p.terminationStatus,
+            status: status,
             stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: err)), as: UTF8.self))
+    }
+
+    /// Runs a program that must succeed, such as `gzip` preparing a fixture.
+    public static func check(_ executable: String, _ arguments: [String]) throws {
+        let r = try run(executable, arguments)
+        guard r.status == 0 else { throw Failed(command: ([executable] + arguments).joined(separator: " "), run: r) }
+    }
+
+    public struct Failed: Error, CustomStringConvertible {
+        public var command: String
+        public var run: ProcessRun
+        public var description: String { "\(command) exited \(run.status): \(run.stderr)" }
     }
 }
