@@ -36,12 +36,26 @@ package struct PostfixClient: Sendable, Equatable {
 
 /// The status of one recipient in one delivery attempt.
 package struct PostfixDelivery: Sendable, Equatable {
-    package enum Status: String, Sendable {
+    package enum Status: String, Sendable, CaseIterable {
         case sent, deferred, bounced, expired
         /// `postsuper -e` (Postfix ≥ 3.7).
         case forceExpired = "force-expired"
         /// Address verification probes (`deliverable`/`undeliverable`): not real traffic.
         case deliverable, undeliverable
+
+        /// From the log's bytes, without making a `String` (one per delivery line).
+        package init?(_ b: ByteSlice) {
+            switch b.count {
+            case 4 where b.equals("sent"): self = .sent
+            case 7 where b.equals("bounced"): self = .bounced
+            case 7 where b.equals("expired"): self = .expired
+            case 8 where b.equals("deferred"): self = .deferred
+            case 11 where b.equals("deliverable"): self = .deliverable
+            case 13 where b.equals("force-expired"): self = .forceExpired
+            case 13 where b.equals("undeliverable"): self = .undeliverable
+            default: return nil
+            }
+        }
     }
     package var to: String
     package var origTo: String?

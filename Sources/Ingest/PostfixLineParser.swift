@@ -194,7 +194,7 @@ package enum PostfixLineParser {
                 let start = i + 7
                 var e = start
                 while e < m.count && m[e] != 0x20 && m[e] != UInt8(ascii: ",") { e += 1 }
-                guard let s = PostfixDelivery.Status(rawValue: m.slice(start, e).string) else { return nil }
+                guard let s = PostfixDelivery.Status(m.slice(start, e)) else { return nil }
                 d.status = s
                 if m.hasPrefix(" (", at: e) {
                     var close = m.count

@@ -40,3 +40,26 @@ import Testing
         }
     }
 }
+
+/// A delivery's `status=` word is read from the log's bytes: every word Postfix writes, and nothing else.
+@Suite struct PostfixStatusWordTests {
+    @Test(arguments: PostfixDelivery.Status.allCases)
+    func everyStatusWordIsRead(_ status: PostfixDelivery.Status) {
+        #expect(ByteSlice.with(status.rawValue) { PostfixDelivery.Status($0) } == status)
+        let line =
+            "4NmB1q0Bt7z9vKp: to=<a@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, dsn=2.0.0, status=\(status.rawValue) (x)"
+        let parsed = ByteSlice.with("smtp") { d in
+            ByteSlice.with(line) { PostfixLineParser.parse(daemon: d, message: $0) }
+        }
+        guard case .event(.delivery(_, let d)) = parsed else {
+            Issue.record("not a delivery: \(parsed)")
+            return
+        }
+        #expect(d.status == status)
+    }
+
+    @Test(arguments: ["", "sen", "sentx", "Sent", "SENT", "deferred2", "force_expired", "bounce"])
+    func otherWordsAreNotStatuses(_ word: String) {
+        #expect(ByteSlice.with(word) { PostfixDelivery.Status($0) } == nil)
+    }
+}
