@@ -101,6 +101,8 @@ package final class PostfixCorrelator: Correlator {
     private var recentlyClosed: [Key: Entry] = [:]
     private var dirty: [Entry] = []
     private var output = CorrelatorOutput()
+    /// Relays, addresses, senders and replies recur across the open messages: one `String` each.
+    private let strings = StringCache()
 
     package init(rowIDs: RowIDAllocator) {
         self.rowIDs = rowIDs
@@ -111,7 +113,7 @@ package final class PostfixCorrelator: Correlator {
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
-        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message) {
+        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings) {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
@@ -370,6 +372,11 @@ package final class PostfixCorrelator: Correlator {
             ?? (fromCopy
                 ? entry.snapshot.record.recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
         guard let i = index else {
+            if entry.snapshot.record.recipients.isEmpty, let n = entry.snapshot.record.announcedRecipients, n > 1 {
+                // Room for all the announced recipients at once: grown by doubling, a list message's array would
+                // hold up to twice the room it needs for as long as the message is open.
+                entry.snapshot.record.recipients.reserveCapacity(min(n, 1_000))
+            }
             entry.snapshot.record.recipients.append(
                 RecipientRecord(
                     address: d.to, originalAddress: d.origTo, outcome: outcome, dsn: d.dsn, relay: d.relay,
