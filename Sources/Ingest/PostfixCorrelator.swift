@@ -33,7 +33,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The saved form of an entry (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot: MessageSnapshot {
+    private struct Snapshot: MessageSnapshot, Sendable {
         var record: MessageRecord
         /// The original queue ID first, then those of re-injected copies.
         var queueIDs: [String]
@@ -49,7 +49,7 @@ package final class PostfixCorrelator: Correlator {
         var emitted: Bool
         var lastSeen: Int64
 
-        var encoded: Data {
+        var encoded: [UInt8] {
             var w = SnapshotWriter()
             w.write(record)
             w.write(queueIDs)
@@ -59,7 +59,7 @@ package final class PostfixCorrelator: Correlator {
             w.write(accepted)
             w.write(emitted)
             w.write(lastSeen)
-            return w.data
+            return w.bytes
         }
 
         init(
@@ -137,7 +137,7 @@ package final class PostfixCorrelator: Correlator {
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { entry.snapshot.encoded }
+            ) { [snapshot = entry.snapshot] in snapshot.encoded }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
