@@ -134,6 +134,8 @@ package final class EximCorrelator: Correlator {
     private var open: [Key: Entry] = [:]
     private var dirty: [Entry] = []
     private var output = CorrelatorOutput()
+    /// Addresses, relays and replies recur across the open messages: one `String` each.
+    private let strings = StringCache()
 
     private var hostIndexes: [String: Int32] = [:]
     private var lastHost: String? = nil
@@ -153,7 +155,7 @@ package final class EximCorrelator: Correlator {
 
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
         if let program = envelope.program, !program.hasPrefix("exim") { return .skipped }
-        switch EximLineParser.parse(envelope.message) {
+        switch EximLineParser.parse(envelope.message, strings: strings) {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
