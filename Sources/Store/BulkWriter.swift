@@ -66,6 +66,8 @@ struct BulkWriter {
             var messages = batch.messages
             batch.messages = []
             try writeMessages(&messages, &deltas)
+            // Handed back: the finished messages' rows are freed by whichever thread is idle (BatchPipeline).
+            batch.messages = messages
         }
         for r in batch.rejects { deltas.saw(host: r.host) }
         for a in batch.authFailures { deltas.saw(host: a.host) }
@@ -157,7 +159,9 @@ struct BulkWriter {
         let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
         var columns: [UInt8] = []
         for index in writes.indices {
-            defer { writes[index].record.recipients = [] }
+            // An open message's recipients are shared with its correlator, which may change them again: dropped here,
+            // they are changed in place instead of copied. A finished message's are its last reference, freed later.
+            defer { if writes[index].record.completedAt == nil { writes[index].record.recipients = [] } }
             let w = writes[index]
             let m = w.record
             guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
