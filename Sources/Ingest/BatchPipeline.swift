@@ -13,9 +13,9 @@ final class BatchPipeline: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
     /// Written batches handed back to be freed by the submitting thread: releasing a batch's strings costs as much as
-    /// a tenth of writing it, so it is done by whichever thread would otherwise wait. (Its messages and open states
-    /// are released by the writer as it writes them, so that they stop sharing the correlators' open messages; what
-    /// is left is its rejects, auth failures and checkpoints.)
+    /// a tenth of writing it, so it is done by whichever thread would otherwise wait. (Its open states and open
+    /// messages' recipients are released by the writer as it writes them, so that they stop sharing the correlators'
+    /// open messages; what is left is mostly its finished messages.)
     private var written: [WriteBatch] = []
     /// The submitting thread waits for the writer (its next batch is ready).
     private var submitterWaits = false

@@ -12,14 +12,15 @@ struct BulkWriter {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// Writes `batch` in one transaction (begun and committed by the caller), releasing its messages and open states
-    /// as they are written.
+    /// Writes `batch` in one transaction (begun and committed by the caller), releasing its open states and its open
+    /// messages' recipients as they are written.
     ///
-    /// Open states and messages hold the values of the correlators' open messages (their recipient arrays, shared
-    /// until the correlator changes them again): released as soon as each is written, a message changed again while
-    /// the rest of the batch is written is changed in place instead of copied, so the batch and the correlators do
-    /// not hold two copies of every busy open message for the whole write. Open states go first for that reason (a
+    /// Open states and open messages hold the values of the correlators' open messages (their recipient arrays,
+    /// shared until the correlator changes them again): released as soon as each is written, a message changed again
+    /// while the rest of the batch is written is changed in place instead of copied, so the batch and the correlators
+    /// do not hold two copies of every busy open message for the whole write. Open states go first for that reason (a
     /// message's values are shared with its open state); the tables are apart, so the order changes nothing stored.
+    /// Finished messages stay in `batch`, to be freed by the caller.
     func write(_ batch: inout WriteBatch) throws {
         // The aggregates change with the rows, in the same transaction (RelayStore+Aggregates.swift).
         var deltas = AggregateDeltas(messages: batch.messages.count + batch.deletedMessageRowIDs.count)

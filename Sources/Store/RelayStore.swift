@@ -254,8 +254,9 @@ package final class RelayStore: @unchecked Sendable {
         try write(releasing: &batch)
     }
 
-    /// Writes `batch` in one transaction and releases its messages and open states as they are written (an ingest's
-    /// batch, held by nothing else, then frees them during the write); what remains of it is left in `batch`.
+    /// Writes `batch` in one transaction and releases its open states and its open messages' recipients as they are
+    /// written (an ingest's batch, held by nothing else, then stops sharing them with the correlators during the
+    /// write); what remains of it is left in `batch`.
     package func write(releasing batch: inout WriteBatch) throws {
         try transaction { db in try BulkWriter(db: db, arena: arena).write(&batch) }
     }
