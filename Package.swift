@@ -17,6 +17,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // One call to the variadic sqlite3_config(), which Swift cannot make.
         .target(name: "CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // mallopt(), whose header Swift's Glibc module leaves out: the ingest's allocator setting.
+        .target(name: "CAllocator"),
         // The one owner of the SQLite schema. System SQLite comes through GRDB's `GRDBSQLite`
         // system-library target, so the bulk writer can bind through the C API on GRDB's handle.
         .target(
@@ -44,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "relaysum",
             dependencies: [
-                "Ingest", "Store", "Reports", "ARF", "Config",
+                "Ingest", "Store", "Reports", "ARF", "Config", "CAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

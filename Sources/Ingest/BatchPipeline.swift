@@ -13,7 +13,9 @@ final class BatchPipeline: @unchecked Sendable {
     private let lock = NSLock()
     private var failure: Error?
     /// Written batches handed back to be freed by the submitting thread: releasing a batch's strings costs as much as
-    /// a tenth of writing it, so it is done by whichever thread would otherwise wait.
+    /// a tenth of writing it, so it is done by whichever thread would otherwise wait. (Its open states and open
+    /// messages' recipients are released by the writer as it writes them, so that they stop sharing the correlators'
+    /// open messages; what is left is mostly its finished messages.)
     private var written: [WriteBatch] = []
     /// The submitting thread waits for the writer (its next batch is ready).
     private var submitterWaits = false
@@ -25,8 +27,23 @@ final class BatchPipeline: @unchecked Sendable {
         self.slots = DispatchSemaphore(value: depth)
     }
 
+    /// Holds a queued batch until the writer takes it, so the writer's copy is the only one and can be released as it
+    /// is written (`RelayStore.write(releasing:)`).
+    private final class Queued: @unchecked Sendable {
+        private var batch: WriteBatch?
+
+        init(_ batch: consuming WriteBatch) {
+            self.batch = batch
+        }
+
+        func take() -> WriteBatch {
+            defer { batch = nil }
+            return batch!
+        }
+    }
+
     /// Queues `batch`; throws the error of an earlier batch, if one failed.
-    func submit(_ batch: WriteBatch) throws {
+    func submit(_ batch: consuming WriteBatch) throws {
         try check()
         lock.withLock { submitterWaits = true }
         slots.wait()
@@ -35,11 +52,13 @@ final class BatchPipeline: @unchecked Sendable {
             defer { written.removeAll() }
             return written
         }
+        let queued = Queued(batch)
         queue.async { [self] in
             defer { slots.signal() }
+            var batch = queued.take()
             guard lock.withLock({ failure == nil }) else { return }
             do {
-                try store.write(batch)
+                try store.write(releasing: &batch)
             } catch {
                 lock.withLock { failure = error }
             }

@@ -67,15 +67,17 @@ package struct CorrelatorOutput: Sendable {
     }
 
     /// Settles an entry's saved state at a commit point: a closed entry's snapshot is deleted (if one was saved), an
-    /// open one's is saved anew. Returns whether a snapshot is saved afterwards.
+    /// open one's is saved anew (`encode` runs when the store writes it). Returns whether a snapshot is saved
+    /// afterwards.
     mutating func settleOpenState(
-        _ key: OpenStateKey, closed: Bool, wasSaved: Bool, lastSeen: Int64, encode: () -> Data
+        _ key: OpenStateKey, closed: Bool, wasSaved: Bool, lastSeen: Int64,
+        encode: @escaping @Sendable () -> [UInt8]
     ) -> Bool {
         if closed {
             if wasSaved { closedStates.append(key) }
             return false
         }
-        openStates.append(OpenState(id: key, body: encode(), lastSeen: lastSeen))
+        openStates.append(OpenState(id: key, lastSeen: lastSeen, encode: encode))
         return true
     }
 

@@ -35,7 +35,7 @@ package final class EximCorrelator: Correlator {
     }
 
     /// The saved form of an open message (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot: MessageSnapshot {
+    private struct Snapshot: MessageSnapshot, Sendable {
         var record: MessageRecord
         var emitted: Bool
         var lastSeen: Int64
@@ -46,12 +46,12 @@ package final class EximCorrelator: Correlator {
             self.lastSeen = lastSeen
         }
 
-        var encoded: Data {
+        var encoded: [UInt8] {
             var w = SnapshotWriter()
             w.write(record)
             w.write(emitted)
             w.write(lastSeen)
-            return w.data
+            return w.bytes
         }
 
         init(decoding data: Data) throws {
@@ -134,6 +134,8 @@ package final class EximCorrelator: Correlator {
     private var open: [Key: Entry] = [:]
     private var dirty: [Entry] = []
     private var output = CorrelatorOutput()
+    /// Addresses, relays and replies recur across the open messages: one `String` each.
+    private let strings = StringCache()
 
     private var hostIndexes: [String: Int32] = [:]
     private var lastHost: String? = nil
@@ -153,7 +155,7 @@ package final class EximCorrelator: Correlator {
 
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
         if let program = envelope.program, !program.hasPrefix("exim") { return .skipped }
-        switch EximLineParser.parse(envelope.message) {
+        switch EximLineParser.parse(envelope.message, strings: strings) {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
@@ -178,7 +180,7 @@ package final class EximCorrelator: Correlator {
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { entry.snapshot.encoded }
+            ) { [snapshot = entry.snapshot] in snapshot.encoded }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }

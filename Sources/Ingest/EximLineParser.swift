@@ -20,8 +20,9 @@ package enum EximLineParser {
     /// The longest reply or reason kept, in bytes (as `RecipientRecord.reply`).
     static let maxTextBytes = 512
 
-    /// Parses `message`, the text after the envelope.
-    package static func parse(_ message: ByteSlice) -> EximParseResult {
+    /// Parses `message`, the text after the envelope; `strings` shares the texts that recur from line to line
+    /// (addresses, relays, replies).
+    package static func parse(_ message: ByteSlice, strings: StringCache? = nil) -> EximParseResult {
         var m = message.trimmed
         var truncated = false
         // Syslog's numbered parts of a long or multi-line entry: `[1/2] …`, `[2\3] …` (log.c, write_syslog()).
@@ -35,7 +36,7 @@ package enum EximLineParser {
         if m.isEmpty { return .unparsed("exim: empty line") }
         let sp = m.firstIndex(of: 0x20) ?? m.count
         if sp == 16 || sp == 23, let id = EximMessageID(m.prefix(sp)) {
-            return withMessageID(id, m.dropFirst(sp + 1), truncated: truncated)
+            return withMessageID(id, m.dropFirst(sp + 1), truncated: truncated, strings)
         }
         return withoutMessageID(m)
     }
@@ -111,15 +112,17 @@ package enum EximLineParser {
 
     // MARK: lines with a message ID
 
-    private static func withMessageID(_ id: EximMessageID, _ r: ByteSlice, truncated: Bool) -> EximParseResult {
+    private static func withMessageID(
+        _ id: EximMessageID, _ r: ByteSlice, truncated: Bool, _ strings: StringCache?
+    ) -> EximParseResult {
         if r.isEmpty { return .unparsed("exim: message ID alone") }
         if r.count >= 2 && (r.count == 2 || r[2] == 0x20) {
             let a = r[0]
             let b = r[1]
             if b == UInt8(ascii: "=") && (a == UInt8(ascii: "<") || a == UInt8(ascii: "(")) {
-                return arrival(id, r.dropFirst(3), truncated: truncated)
+                return arrival(id, r.dropFirst(3), truncated: truncated, strings)
             }
-            if let flag = deliveryFlag(a, b) { return delivery(id, flag, r.dropFirst(3)) }
+            if let flag = deliveryFlag(a, b) { return delivery(id, flag, r.dropFirst(3), strings) }
         }
         if r.hasPrefix("Completed") && (r.count == 9 || r[9] == 0x20) { return .event(.completed(id)) }
         if r.hasPrefix("removed by ") { return .event(.removed(id)) }
@@ -149,18 +152,20 @@ package enum EximLineParser {
     }
 
     /// `<= sender H=… I=… P=… A=… U=… S=… id=… T="…" R=… X=… CV=… DN=… for a@x b@y`
-    private static func arrival(_ id: EximMessageID, _ r: ByteSlice, truncated: Bool) -> EximParseResult {
+    private static func arrival(
+        _ id: EximMessageID, _ r: ByteSlice, truncated: Bool, _ strings: StringCache?
+    ) -> EximParseResult {
         var i = skipSpaces(r, 0)
         let senderEnd = tokenEnd(r, i)
         guard senderEnd > i else { return .unparsed("exim: arrival without sender") }
-        var a = EximArrival(messageID: id, sender: address(r.slice(i, senderEnd)))
+        var a = EximArrival(messageID: id, sender: address(r.slice(i, senderEnd), strings))
         i = senderEnd
         while true {
             i = skipSpaces(r, i)
             guard i < r.count else { break }
             if r.hasPrefix("for ", at: i) {
                 // `+received_recipients`: the rest of the line. A line syslog cut short may end mid-address.
-                if !truncated { a.recipients = words(r.dropFirst(i + 4)).map { address($0) } }
+                if !truncated { a.recipients = words(r.dropFirst(i + 4)).map { address($0, strings) } }
                 break
             }
             let end = tokenEnd(r, i)
@@ -194,7 +199,9 @@ package enum EximLineParser {
 
     /// `=> addr [(parents)] [<orig>] [F=<s>] [P=<rp>] R=… T=… [S=…] [H=name [ip]:port] [X=…] [C="…"] [QT=… DT=…]`,
     /// and for `**`/`==`: `… [defer (errno)] [H=…]: error text`.
-    private static func delivery(_ id: EximMessageID, _ flag: EximDelivery.Flag, _ r: ByteSlice) -> EximParseResult {
+    private static func delivery(
+        _ id: EximMessageID, _ flag: EximDelivery.Flag, _ r: ByteSlice, _ strings: StringCache?
+    ) -> EximParseResult {
         var header = r
         var errorText: ByteSlice? = nil
         if flag == .failed || flag == .deferred {
@@ -208,7 +215,7 @@ package enum EximLineParser {
         var i = skipSpaces(header, 0)
         let addrEnd = tokenEnd(header, i)
         guard addrEnd > i else { return .unparsed("exim: delivery without address") }
-        var d = EximDelivery(messageID: id, flag: flag, address: address(header.slice(i, addrEnd)))
+        var d = EximDelivery(messageID: id, flag: flag, address: address(header.slice(i, addrEnd), strings))
         i = skipSpaces(header, addrEnd)
         // `+all_parents`: `(a@x, b@y)`.
         if i < header.count, header[i] == UInt8(ascii: "(") {
@@ -237,7 +244,7 @@ package enum EximLineParser {
                     continue
                 case UInt8(ascii: "T"): transport = value
                 case UInt8(ascii: "C"): confirmation = value
-                case UInt8(ascii: "F"): d.sender = address(value)
+                case UInt8(ascii: "F"): d.sender = address(value, strings)
                 default: break
                 }
             }
@@ -245,22 +252,22 @@ package enum EximLineParser {
         }
         if hostInfo == nil, let text = errorText, let h = hostInError(text) { hostInfo = h }
         if let h = hostInfo, h.name != nil || h.ip != nil {
-            d.relay = h.relay
+            d.relay = h.relay(strings)
         } else if let t = transport, !t.isEmpty {
-            d.relay = t.string
+            d.relay = t.string(strings)
         }
         if let c = confirmation {
             let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
             if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                d.reply = shortened(inner)
+                d.reply = shortened(inner, strings)
                 d.dsn = enhancedStatus(inner)
             } else {
                 let bytes = unquotedBytes(c)
-                d.reply = shortened(bytes)
+                d.reply = shortened(bytes, strings)
                 d.dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
             }
         } else if let text = errorText {
-            d.reply = shortened(text)
+            d.reply = shortened(text, strings)
             d.dsn = enhancedStatus(text)
         }
         return .event(.delivery(d))
@@ -594,30 +601,39 @@ package enum EximLineParser {
             EximHost(name: name?.string, helo: helo?.string, ip: ip?.string, port: port?.string)
         }
 
-        /// `name[ip]:port`, made in one allocation.
-        var relay: String {
+        /// `name[ip]:port`, made in one allocation, or shared through `strings` when there is one (assembled on the
+        /// stack, allocated on a miss).
+        func relay(_ strings: StringCache?) -> String {
             let n = (name?.count ?? 0) + (ip.map { $0.count + 2 } ?? 0) + (port.map { $0.count + 1 } ?? 0)
-            return String(unsafeUninitializedCapacity: n) { out in
-                var k = 0
-                func put(_ b: ByteSlice) {
-                    for j in 0..<b.count { out[k + j] = b[j] }
-                    k += b.count
-                }
-                if let name { put(name) }
-                if let ip {
-                    out[k] = UInt8(ascii: "[")
-                    k += 1
-                    put(ip)
-                    out[k] = UInt8(ascii: "]")
-                    k += 1
-                }
-                if let port {
-                    out[k] = UInt8(ascii: ":")
-                    k += 1
-                    put(port)
-                }
-                return k
+            guard let strings else {
+                return String(unsafeUninitializedCapacity: n) { write(into: $0) }
             }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { out in
+                let k = write(into: out)
+                return strings.string(ByteSlice(UnsafeBufferPointer(rebasing: out[..<k])))
+            }
+        }
+
+        private func write(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+            var k = 0
+            func put(_ b: ByteSlice) {
+                for j in 0..<b.count { out[k + j] = b[j] }
+                k += b.count
+            }
+            if let name { put(name) }
+            if let ip {
+                out[k] = UInt8(ascii: "[")
+                k += 1
+                put(ip)
+                out[k] = UInt8(ascii: "]")
+                k += 1
+            }
+            if let port {
+                out[k] = UInt8(ascii: ":")
+                k += 1
+                put(port)
+            }
+            return k
         }
     }
 
@@ -737,8 +753,8 @@ package enum EximLineParser {
     }
 
     /// An address as stored: without angle brackets; `<>` is the empty string.
-    @inline(__always) static func address(_ t: ByteSlice) -> String {
-        angleStripped(t).string
+    @inline(__always) static func address(_ t: ByteSlice, _ strings: StringCache? = nil) -> String {
+        angleStripped(t).string(strings)
     }
 
     @inline(__always) static func angleStripped(_ t: ByteSlice) -> ByteSlice {
@@ -790,16 +806,16 @@ package enum EximLineParser {
     }
 
     /// At most `maxTextBytes` bytes, cut at a character boundary.
-    static func shortened(_ s: ByteSlice) -> String {
+    static func shortened(_ s: ByteSlice, _ strings: StringCache? = nil) -> String {
         var n = min(s.count, maxTextBytes)
         if n < s.count {
             while n > 0 && s[n] & 0xC0 == 0x80 { n -= 1 }
         }
-        return s.prefix(n).string
+        return s.prefix(n).string(strings)
     }
 
-    static func shortened(_ bytes: [UInt8]) -> String {
-        bytes.withUnsafeBufferPointer { shortened(ByteSlice($0)) }
+    static func shortened(_ bytes: [UInt8], _ strings: StringCache? = nil) -> String {
+        bytes.withUnsafeBufferPointer { shortened(ByteSlice($0), strings) }
     }
 
     /// The first enhanced status code (RFC 3463: `class.subject.detail`, class 2, 4 or 5) in a reply.

@@ -460,7 +460,10 @@ package final class Ingestor {
             }
         }
         guard !batch.isEmpty else { return }
-        try pipeline.submit(batch)
+        // Handed over, not copied: the writer's must be the only reference to release the batch as it writes it.
+        let queued = batch
+        batch = WriteBatch()
+        try pipeline.submit(queued)
     }
 
     // MARK: fingerprints

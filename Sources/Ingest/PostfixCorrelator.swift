@@ -62,7 +62,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The saved form of an entry (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot: MessageSnapshot {
+    private struct Snapshot: MessageSnapshot, Sendable {
         var record: MessageRecord
         /// The original queue ID first, then those of re-injected copies.
         var queueIDs: [String]
@@ -78,7 +78,7 @@ package final class PostfixCorrelator: Correlator {
         var emitted: Bool
         var lastSeen: Int64
 
-        var encoded: Data {
+        var encoded: [UInt8] {
             var w = SnapshotWriter()
             w.write(record)
             w.write(queueIDs)
@@ -88,7 +88,7 @@ package final class PostfixCorrelator: Correlator {
             w.write(accepted)
             w.write(emitted)
             w.write(lastSeen)
-            return w.data
+            return w.bytes
         }
 
         init(
@@ -130,6 +130,8 @@ package final class PostfixCorrelator: Correlator {
     private var recentlyClosed: [Key: Entry] = [:]
     private var dirty: [Entry] = []
     private var output = CorrelatorOutput()
+    /// Relays, addresses, senders and replies recur across the open messages: one `String` each.
+    private let strings = StringCache()
 
     package init(rowIDs: RowIDAllocator) {
         self.rowIDs = rowIDs
@@ -140,7 +142,7 @@ package final class PostfixCorrelator: Correlator {
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
-        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message) {
+        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings) {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
@@ -164,7 +166,7 @@ package final class PostfixCorrelator: Correlator {
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { entry.snapshot.encoded }
+            ) { [snapshot = entry.snapshot] in snapshot.encoded }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
@@ -399,6 +401,11 @@ package final class PostfixCorrelator: Correlator {
             ?? (fromCopy
                 ? entry.snapshot.record.recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
         guard let i = index else {
+            if entry.snapshot.record.recipients.isEmpty, let n = entry.snapshot.record.announcedRecipients, n > 1 {
+                // Room for all the announced recipients at once: grown by doubling, a list message's array would
+                // hold up to twice the room it needs for as long as the message is open.
+                entry.snapshot.record.recipients.reserveCapacity(min(n, 1_000))
+            }
             entry.snapshot.record.recipients.append(
                 RecipientRecord(
                     address: d.to, originalAddress: d.origTo, outcome: outcome, dsn: d.dsn, relay: d.relay,

@@ -27,7 +27,11 @@ package enum PostfixLineParser {
     ]
 
     /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
-    package static func parse(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
+    ///
+    /// `strings` shares the texts that recur from line to line (relays, addresses, senders, replies).
+    package static func parse(
+        daemon: ByteSlice, message m: ByteSlice, strings: StringCache? = nil
+    ) -> PostfixParseResult {
         // Severity prefixes: only SASL failures matter among warnings.
         if m.hasPrefix("warning: ") {
             if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
@@ -48,20 +52,26 @@ package enum PostfixLineParser {
         guard let (qid, rest) = queueIDPrefix(m) else {
             return withoutQueueID(daemon: daemon, message: m)
         }
-        return withQueueID(daemon: daemon, queueID: qid, rest)
+        return withQueueID(daemon: daemon, queueID: qid, rest, strings)
     }
 
     // MARK: lines with a queue ID
 
-    private static func withQueueID(daemon: ByteSlice, queueID: String, _ m: ByteSlice) -> PostfixParseResult {
+    private static func withQueueID(
+        daemon: ByteSlice, queueID: String, _ m: ByteSlice, _ strings: StringCache?
+    ) -> PostfixParseResult {
         if m.hasPrefix("to=") {
-            guard let d = delivery(m) else { return .unparsed("postfix/\(daemon.string): malformed delivery status") }
+            guard let d = delivery(m, strings) else {
+                return .unparsed("postfix/\(daemon.string): malformed delivery status")
+            }
             return .event(.delivery(queueID: queueID, status: d))
         }
         if m.equals("removed") { return .event(.removed(queueID: queueID)) }
-        if m.hasPrefix("from=") { return queued(m, queueID: queueID, daemon: daemon) }
+        if m.hasPrefix("from=") { return queued(m, queueID: queueID, daemon: daemon, strings) }
         if m.hasPrefix("client=") {
-            guard let c = client(m.dropFirst(7)) else { return .unparsed("postfix/\(daemon.string): malformed client") }
+            guard let c = client(m.dropFirst(7), strings) else {
+                return .unparsed("postfix/\(daemon.string): malformed client")
+            }
             return .event(.client(queueID: queueID, client: c))
         }
         if m.hasPrefix("message-id=") {
@@ -107,7 +117,9 @@ package enum PostfixLineParser {
     }
 
     /// `from=<s>, size=N, nrcpt=N (queue active)` or `from=<s>, status=expired, returned to sender`.
-    private static func queued(_ m: ByteSlice, queueID: String, daemon: ByteSlice) -> PostfixParseResult {
+    private static func queued(
+        _ m: ByteSlice, queueID: String, daemon: ByteSlice, _ strings: StringCache?
+    ) -> PostfixParseResult {
         if m.lastIndex(of: ", status=expired") != nil || m.lastIndex(of: ", status=force-expired") != nil {
             let end = m.lastIndex(of: ", status=") ?? m.count
             return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
@@ -115,7 +127,7 @@ package enum PostfixLineParser {
         guard let sizeAt = m.lastIndex(of: ", size=") else {
             return .unparsed("postfix/\(daemon.string): malformed from= line")
         }
-        let sender = unbracket(m.slice(5, sizeAt)).string
+        let sender = unbracket(m.slice(5, sizeAt)).string(strings)
         var size: Int64? = nil
         var nrcpt: Int? = nil
         var i = sizeAt + 7
@@ -132,8 +144,8 @@ package enum PostfixLineParser {
     }
 
     /// `name[ip]:port, sasl_method=PLAIN, sasl_username=alice, orig_queue_id=…, orig_client=…`
-    private static func client(_ m: ByteSlice) -> PostfixClient? {
-        guard let (name, ip, end) = hostAndAddress(m) else { return nil }
+    private static func client(_ m: ByteSlice, _ strings: StringCache?) -> PostfixClient? {
+        guard let (name, ip, end) = hostAndAddress(m, strings) else { return nil }
         var c = PostfixClient(name: name, ip: ip)
         var rest = m.dropFirst(end)
         // An optional `:port`.
@@ -160,7 +172,7 @@ package enum PostfixLineParser {
             if key.equals("sasl_method") {
                 c.saslMethod = value.string
             } else if key.equals("sasl_username") {
-                c.saslUsername = value.string
+                c.saslUsername = value.string(strings)
             } else if key.equals("orig_queue_id") {
                 c.originalQueueID = value.string
             }
@@ -175,8 +187,8 @@ package enum PostfixLineParser {
     }
 
     /// `to=<a>, orig_to=<b>, relay=r, conn_use=2, delay=1.2, delays=…, dsn=2.0.0, status=sent (reply)`
-    private static func delivery(_ m: ByteSlice) -> PostfixDelivery? {
-        guard let (to, afterTo) = addressValue(m, from: 3) else { return nil }
+    private static func delivery(_ m: ByteSlice, _ strings: StringCache?) -> PostfixDelivery? {
+        guard let (to, afterTo) = addressValue(m, from: 3, strings) else { return nil }
         var d = PostfixDelivery(to: to, origTo: nil, relay: nil, dsn: nil, status: .sent, reply: nil)
         var i = afterTo
         var sawStatus = false
@@ -185,7 +197,7 @@ package enum PostfixLineParser {
             guard m.hasPrefix(", ", at: i) else { return nil }
             i += 2
             if m.hasPrefix("orig_to=", at: i) {
-                guard let (o, next) = addressValue(m, from: i + 8) else { return nil }
+                guard let (o, next) = addressValue(m, from: i + 8, strings) else { return nil }
                 d.origTo = o
                 i = next
                 continue
@@ -209,11 +221,11 @@ package enum PostfixLineParser {
                             && (reply.firstIndex(of: ", discarded") != nil || reply.firstIndex(of: " BOUNCE") != nil)
                     }
                     if s != .sent || d.blockedByFilter || reply.hasPrefix("forwarded as ") {
-                        d.reply = shortened(reply)
+                        d.reply = shortened(reply, strings)
                     }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.
-                    d.reply = shortened(m.dropFirst(e).trimmed)
+                    d.reply = shortened(m.dropFirst(e).trimmed, strings)
                 }
                 sawStatus = true
                 break
@@ -221,7 +233,7 @@ package enum PostfixLineParser {
             let e = m.firstIndex(of: ", ", from: i) ?? m.count
             let field = m.slice(i, e)
             if field.hasPrefix("relay=") {
-                d.relay = field.dropFirst(6).string
+                d.relay = field.dropFirst(6).string(strings)
                 relayField = field.dropFirst(6)
             } else if field.hasPrefix("dsn=") {
                 d.dsn = field.dropFirst(4).string
@@ -438,31 +450,31 @@ package enum PostfixLineParser {
     }
 
     /// `name[address]` at the start of `m`: the name, the address, and the index after `]`.
-    private static func hostAndAddress(_ m: ByteSlice) -> (String, String, Int)? {
+    private static func hostAndAddress(_ m: ByteSlice, _ strings: StringCache? = nil) -> (String, String, Int)? {
         guard let open = m.firstIndex(of: UInt8(ascii: "[")),
             let close = m.firstIndex(of: UInt8(ascii: "]"), from: open)
         else { return nil }
         // The name must not contain spaces (it would then be free text, not a host).
         if let sp = m.firstIndex(of: 0x20), sp < open { return nil }
-        return (m.prefix(open).string, m.slice(open + 1, close).string, close + 1)
+        return (m.prefix(open).string(strings), m.slice(open + 1, close).string(strings), close + 1)
     }
 
     /// An address value starting at `from`: `<a@b>` (up to the `>` followed by `,`, space or the end)
     /// or a bare `a@b` up to the next `,`. Returns the address and the index after it.
-    private static func addressValue(_ m: ByteSlice, from: Int) -> (String, Int)? {
+    private static func addressValue(_ m: ByteSlice, from: Int, _ strings: StringCache?) -> (String, Int)? {
         guard from <= m.count else { return nil }
         if from < m.count && m[from] == UInt8(ascii: "<") {
             var search = from + 1
             while let close = m.firstIndex(of: UInt8(ascii: ">"), from: search) {
                 if close + 1 == m.count || m[close + 1] == UInt8(ascii: ",") || m[close + 1] == 0x20 {
-                    return (m.slice(from + 1, close).string, close + 1)
+                    return (m.slice(from + 1, close).string(strings), close + 1)
                 }
                 search = close + 1
             }
             return nil
         }
         let end = m.firstIndex(of: UInt8(ascii: ","), from: from) ?? m.count
-        return (m.slice(from, end).string, end)
+        return (m.slice(from, end).string(strings), end)
     }
 
     /// The address after `key` (which ends in `<`) inside `from=<…> to=<…> proto=… helo=<…>`.
@@ -495,10 +507,10 @@ package enum PostfixLineParser {
     }
 
     /// Reply and reason texts are kept to 512 bytes (cut at a UTF-8 boundary).
-    private static func shortened(_ s: ByteSlice) -> String {
-        guard s.count > 512 else { return s.string }
+    private static func shortened(_ s: ByteSlice, _ strings: StringCache? = nil) -> String {
+        guard s.count > 512 else { return s.string(strings) }
         var n = 512
         while n > 0 && s[n] & 0xC0 == 0x80 { n -= 1 }
-        return s.prefix(n).string
+        return s.prefix(n).string(strings)
     }
 }

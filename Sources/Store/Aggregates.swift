@@ -164,10 +164,12 @@ struct AggregateDeltas {
     static let messageSpan = RelayStore.messageSpans.last!
     static let domainSpan = RelayStore.recipientDomainSpans.last!
 
-    /// Room for the buckets of about `messages` messages, so the dictionaries do not grow (and rehash) on the way.
+    /// Room for the buckets of about `messages` messages, so the dictionaries seldom grow (and rehash) on the way: a
+    /// batch of Postfix traffic touches about one message bucket per four messages and one recipient-domain bucket
+    /// per message (more room is memory held while the batch is written, 1.6 MiB in a batch of 3,300 messages).
     init(messages count: Int = 0) {
-        messages.reserveCapacity(count)
-        domains.reserveCapacity(count * 2)
+        messages.reserveCapacity(count / 4)
+        domains.reserveCapacity(count)
     }
 
     /// The start of the `span` that `time` falls in.

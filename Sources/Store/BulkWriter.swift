@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -11,7 +12,16 @@ struct BulkWriter {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func write(_ batch: WriteBatch) throws {
+    /// Writes `batch` in one transaction (begun and committed by the caller), releasing its open states and its open
+    /// messages' recipients as they are written.
+    ///
+    /// Open states and open messages hold the values of the correlators' open messages (their recipient arrays,
+    /// shared until the correlator changes them again): released as soon as each is written, a message changed again
+    /// while the rest of the batch is written is changed in place instead of copied, so the batch and the correlators
+    /// do not hold two copies of every busy open message for the whole write. Open states go first for that reason (a
+    /// message's values are shared with its open state); the tables are apart, so the order changes nothing stored.
+    /// Finished messages stay in `batch`, to be freed by the caller.
+    func write(_ batch: inout WriteBatch) throws {
         // The aggregates change with the rows, in the same transaction (RelayStore+Aggregates.swift).
         var deltas = AggregateDeltas(messages: batch.messages.count + batch.deletedMessageRowIDs.count)
         if !batch.deletedMessageRowIDs.isEmpty {
@@ -23,7 +33,43 @@ struct BulkWriter {
                 try run(delMessage) { bind($0, 1, id) }
             }
         }
-        if !batch.messages.isEmpty { try writeMessages(batch.messages, &deltas) }
+        if !batch.closedStates.isEmpty {
+            let s = try db.cachedStatement(sql: "DELETE FROM open_states WHERE mta = ? AND host = ? AND key = ?")
+            for k in batch.closedStates {
+                try run(s) { st in
+                    bind(st, 1, k.mta.rawValue)
+                    bind(st, 2, k.host)
+                    bind(st, 3, k.key)
+                }
+            }
+        }
+        if !batch.openStates.isEmpty {
+            let s = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO open_states (mta, host, key, body, last_seen) VALUES (?,?,?,?,?)")
+            var states = batch.openStates
+            batch.openStates = []
+            for i in states.indices {
+                let o = states[i]
+                try run(s) { st in
+                    bind(st, 1, o.id.mta.rawValue)
+                    bind(st, 2, o.id.host)
+                    bind(st, 3, o.id.key)
+                    _ = o.withBody { b in
+                        sqlite3_bind_blob(st, 4, b.baseAddress, Int32(b.count), Self.transient)
+                    }
+                    bind(st, 5, o.lastSeen)
+                }
+                // Its values go with it (see `writeMessages`).
+                states[i] = OpenState(id: o.id, body: Data(), lastSeen: 0)
+            }
+        }
+        if !batch.messages.isEmpty {
+            var messages = batch.messages
+            batch.messages = []
+            try writeMessages(&messages, &deltas)
+            // Handed back: the finished messages' rows are freed by whichever thread is idle (BatchPipeline).
+            batch.messages = messages
+        }
         for r in batch.rejects { deltas.saw(host: r.host) }
         for a in batch.authFailures { deltas.saw(host: a.host) }
         if !batch.rejects.isEmpty {
@@ -71,31 +117,6 @@ struct BulkWriter {
                 }
             }
         }
-        if !batch.closedStates.isEmpty {
-            let s = try db.cachedStatement(sql: "DELETE FROM open_states WHERE mta = ? AND host = ? AND key = ?")
-            for k in batch.closedStates {
-                try run(s) { st in
-                    bind(st, 1, k.mta.rawValue)
-                    bind(st, 2, k.host)
-                    bind(st, 3, k.key)
-                }
-            }
-        }
-        if !batch.openStates.isEmpty {
-            let s = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO open_states (mta, host, key, body, last_seen) VALUES (?,?,?,?,?)")
-            for o in batch.openStates {
-                try run(s) { st in
-                    bind(st, 1, o.id.mta.rawValue)
-                    bind(st, 2, o.id.host)
-                    bind(st, 3, o.id.key)
-                    _ = o.body.withUnsafeBytes { b in
-                        sqlite3_bind_blob(st, 4, b.baseAddress, Int32(b.count), Self.transient)
-                    }
-                    bind(st, 5, o.lastSeen)
-                }
-            }
-        }
         for c in batch.checkpoints {
             // The ingest assigns checkpoint ids itself, so batches can be written on another thread.
             guard let id = c.id else { throw StoreError("internal error: checkpoint for \(c.path) has no id") }
@@ -124,7 +145,7 @@ struct BulkWriter {
         try applyAggregates(deltas)
     }
 
-    private func writeMessages(_ writes: [MessageWrite], _ deltas: inout AggregateDeltas) throws {
+    private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
         let insert = try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO messages (id, host, mta, queue_id, message_id, origin, account, client_ip,
@@ -138,7 +159,11 @@ struct BulkWriter {
                 """)
         let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
         var columns: [UInt8] = []
-        for w in writes {
+        for index in writes.indices {
+            // An open message's recipients are shared with its correlator, which may change them again: dropped here,
+            // they are changed in place instead of copied. A finished message's are its last reference, freed later.
+            defer { if writes[index].record.completedAt == nil { writes[index].record.recipients = [] } }
+            let w = writes[index]
             let m = w.record
             guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
             var stored: StoredRecipients?

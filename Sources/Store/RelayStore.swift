@@ -250,7 +250,15 @@ package final class RelayStore: @unchecked Sendable {
     /// Writes one batch (rows, open-entry snapshots and file checkpoints) in one transaction: after a crash the
     /// database is as it was after the last whole batch.
     package func write(_ batch: WriteBatch) throws {
-        try transaction { db in try BulkWriter(db: db, arena: arena).write(batch) }
+        var batch = batch
+        try write(releasing: &batch)
+    }
+
+    /// Writes `batch` in one transaction and releases its open states and its open messages' recipients as they are
+    /// written (an ingest's batch, held by nothing else, then stops sharing them with the correlators during the
+    /// write); what remains of it is left in `batch`.
+    package func write(releasing batch: inout WriteBatch) throws {
+        try transaction { db in try BulkWriter(db: db, arena: arena).write(&batch) }
     }
 
     /// Runs `body` in one write transaction; a failure is a `StoreError` naming the database and, for an I/O error,
