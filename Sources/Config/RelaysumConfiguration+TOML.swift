@@ -85,6 +85,7 @@ extension RelaysumConfiguration {
             if let v = t.string("password_file") { c.transport.passwordFile = v }
             if let v = t.string("ca_file") { c.transport.caFile = v }
             if let v = t.int("timeout_seconds", min: 1) { c.transport.timeoutSeconds = v }
+            if let v = t.int("give_up_after_hours", min: 0) { c.transport.giveUpAfterHours = v }
             if c.transport.kind == .smtp && c.transport.host == nil {
                 t.fail("host", "is required with kind = \"smtp\"")
             }
@@ -169,6 +170,7 @@ extension RelaysumConfiguration {
         if let p = t.passwordFile { lines.append("password_file = \(q(p))") }
         if let ca = t.caFile { lines.append("ca_file = \(q(ca))") }
         lines.append("timeout_seconds = \(t.timeoutSeconds)")
+        lines.append("give_up_after_hours = \(t.giveUpAfterHours)")
         let a = anomalies
         lines += [
             "", "[anomalies]", "baseline_days = \(a.baselineDays)", "quantile = \(a.quantile)",

@@ -54,6 +54,9 @@ public struct RelaysumConfiguration: Sendable, Equatable {
         public var caFile: String?
         /// Give up on one message after this many seconds (`timeout_seconds`).
         public var timeoutSeconds = 60
+        /// A report still not delivered this many hours after it was built is given up at its next failure
+        /// (`give_up_after_hours`, as Postfix's `maximal_queue_lifetime`); 0 retries for ever.
+        public var giveUpAfterHours = 120
 
         public init() {}
     }

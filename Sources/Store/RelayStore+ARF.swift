@@ -2,13 +2,15 @@ import Foundation
 import GRDB
 
 /// Where an abuse report is in its life: built and waiting (`pending`), delivered (`sent`), refused or unreachable
-/// and to be tried again on the next run (`failed`), or not to be sent because the account had its reports for the
-/// period already (`held`).
+/// and to be tried again on the next run (`failed`), not to be sent because the account had its reports for the
+/// period already (`held`), or given up after failing for longer than `[transport] give_up_after_hours`
+/// (`expired`, never tried again).
 package enum ARFReportState: String, Sendable, CaseIterable {
     case pending
     case sent
     case failed
     case held
+    case expired
 }
 
 /// One stored abuse report (`arf_reports`).
@@ -203,16 +205,17 @@ extension RelayStore {
     }
 
     /// Records one delivery attempt of report `id` in its own transaction, right after it: `sent` at `at`, or
-    /// `failed` with the reason (tried again on the next run).
-    package func recordARFDelivery(id: Int64, at: Int64, error: String?) throws {
+    /// `failed` with the reason (tried again on the next run), or, with `givingUp`, `expired` with the reason (never
+    /// tried again).
+    package func recordARFDelivery(id: Int64, at: Int64, error: String?, givingUp: Bool = false) throws {
         try writeAccess { db in
             if let error {
                 try db.execute(
                     sql: """
-                        UPDATE arf_reports SET state = 'failed', attempts = attempts + 1, last_error = ?
+                        UPDATE arf_reports SET state = ?, attempts = attempts + 1, last_error = ?
                         WHERE id = ? AND state <> 'sent'
                         """,
-                    arguments: [error, id])
+                    arguments: [givingUp ? ARFReportState.expired.rawValue : ARFReportState.failed.rawValue, error, id])
             } else {
                 try db.execute(
                     sql: """

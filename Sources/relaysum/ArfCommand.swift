@@ -15,7 +15,8 @@ struct ArfCommand: ParsableCommand {
             compromised (a representative message; Incidents counts the window's messages). Each is addressed by \
             the configuration file's [abuse] section: the account, else the sender domain, else the default; \
             without an address a report is not built, and the output says so. Every report is stored in the \
-            database with its state (pending, sent, failed, held by the per-account limit); docs/arf.md explains.
+            database with its state (pending, sent, failed, held by the per-account limit, expired: given up after \
+            failing for [transport] give_up_after_hours); docs/arf.md explains.
 
             Examples:
               relaysum arf build --since 24h --out /tmp/arf
@@ -89,7 +90,8 @@ struct ArfCommand: ParsableCommand {
             discussion: """
                 Delivers through `sendmail -t -oi` (the default; run without a shell) or SMTP to a smarthost with \
                 STARTTLS and AUTH ([transport] in the configuration file). Each report's state is stored right after \
-                its attempt: a sent report is never sent again, a failed one is tried again on the next run, and one \
+                its attempt: a sent report is never sent again, a failed one is tried again on the next run until it \
+                fails give_up_after_hours (default 120) after it was built, when it is given up (expired), and one \
                 held by the per-account limit is not sent. Exit status 0 when everything was delivered, 1 when any \
                 report failed (the reasons go to stderr).
 
@@ -143,15 +145,25 @@ struct ArfCommand: ParsableCommand {
                 throw RelaysumFailure(description: e.description)
             }
             let outcome = try ReportStore.run {
-                try ReportMailer(store: store, transport: transport, from: config.reportFrom).sendAll {
-                    Int64(Date().timeIntervalSince1970)
-                }
+                try ReportMailer(
+                    store: store, transport: transport, from: config.reportFrom,
+                    giveUpAfter: config.transport.giveUpAfterHours > 0
+                        ? Int64(config.transport.giveUpAfterHours) * 3600 : nil
+                ).sendAll { Int64(Date().timeIntervalSince1970) }
             }
+            let givenUp = Set(outcome.givenUp.compactMap(\.id))
             for (r, error) in outcome.failed {
-                printError("report \(r.id ?? 0) (\(r.kind), \(r.account ?? "-")) not delivered: \(error)")
+                let id = r.id ?? 0
+                let end =
+                    givenUp.contains(id)
+                    ? "; given up: still failing \(config.transport.giveUpAfterHours) h or more after it was built "
+                        + "(give_up_after_hours), it will not be tried again"
+                    : ""
+                printError("report \(id) (\(r.kind), \(r.account ?? "-")) not delivered: \(error)\(end)")
             }
+            let gaveUp = outcome.givenUp.isEmpty ? "" : " (\(outcome.givenUp.count) given up)"
             print(
-                "sent \(outcome.sent.count) report\(outcome.sent.count == 1 ? "" : "s") via \(via); \(outcome.failed.count) failed"
+                "sent \(outcome.sent.count) report\(outcome.sent.count == 1 ? "" : "s") via \(via); \(outcome.failed.count) failed\(gaveUp)"
             )
             if !outcome.failed.isEmpty { throw ExitCode.failure }
         }

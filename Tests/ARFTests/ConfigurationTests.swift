@@ -47,6 +47,7 @@ import Testing
             password_file = "/etc/relaysum/pw"
             ca_file = "/etc/relaysum/ca.pem"
             timeout_seconds = 5
+            give_up_after_hours = 48
 
             [anomalies]
             baseline_days = 14
@@ -76,6 +77,7 @@ import Testing
         #expect(
             !c.transport.starttls && c.transport.username == "relay" && c.transport.passwordFile == "/etc/relaysum/pw")
         #expect(c.transport.caFile == "/etc/relaysum/ca.pem" && c.transport.timeoutSeconds == 5)
+        #expect(c.transport.giveUpAfterHours == 48)
         var a = AnomalyThresholds()
         a.baselineDays = 14
         a.quantile = 0.95

@@ -106,6 +106,42 @@ import Testing
         #expect(try store.arfReports(states: [.sent]).allSatisfy { $0.attempts == 2 && $0.lastError == nil })
     }
 
+    /// A report that keeps failing is tried on every run until it fails `giveUpAfter` after it was built; then it is
+    /// `expired` and never tried again, while one built later goes on being tried.
+    @Test func aReportFailingPastTheGiveUpAgeExpiresAndIsNotTriedAgain() throws {
+        let dir = try ScratchDirectory("sendmail-expire")
+        defer { dir.cleanUp() }
+        let store = try Self.storeWithReports(dir, count: 2)  // built at 0
+        let broken = ReportMailer(
+            store: store, transport: SendmailTransport(path: try Self.standIn(dir, status: 75)),
+            from: "abuse-desk@relay.example", giveUpAfter: 1_000)
+        let early = try broken.sendAll { 999 }
+        #expect(early.failed.count == 2 && early.givenUp.isEmpty)
+        #expect(try store.arfReports(states: [.failed]).count == 2)
+        let late = try broken.sendAll { 1_000 }
+        #expect(late.failed.count == 2 && late.givenUp.count == 2)
+        let expired = try store.arfReports(states: [.expired])
+        #expect(expired.count == 2 && expired.allSatisfy { $0.attempts == 2 && $0.lastError?.contains("75") == true })
+        #expect(try store.arfReports(states: [.pending, .failed]).isEmpty)
+        // A report built later is still tried; the expired ones are not, even through a transport that works.
+        var newer = try #require(try store.arfReports(states: [.expired]).first)
+        newer.id = nil
+        newer.sourceKey = "test:newer"
+        newer.state = .pending
+        newer.attempts = 0
+        newer.lastError = nil
+        newer.createdAt = 900
+        try store.insertARFReports([newer])
+        #expect(try broken.sendAll { 1_500 }.givenUp.isEmpty)
+        let working = ReportMailer(
+            store: store, transport: SendmailTransport(path: try Self.standIn(dir)), from: "abuse-desk@relay.example",
+            giveUpAfter: 1_000)
+        let sent = try working.sendAll { 1_600 }
+        #expect(sent.sent.map(\.sourceKey) == ["test:newer"] && sent.failed.isEmpty)
+        #expect(try store.arfReports(states: [.expired]).count == 2)
+        #expect(Self.emlFiles(dir.url).count == 1)
+    }
+
     /// An aiosmtpd server on 127.0.0.1 requiring STARTTLS and AUTH; `accept` messages, then 451 for the rest.
     final class SMTPServer {
         let server: ChildProcess
