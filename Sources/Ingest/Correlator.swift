@@ -101,8 +101,12 @@ package protocol Correlator: AnyObject {
     /// Entries changed since the last flush: what the next flush would write.
     var pendingCount: Int { get }
 
-    /// Moves out everything to store at a commit point.
-    func flush() -> CorrelatorOutput
+    /// Moves out everything to store at a commit point. Every changed entry's saved state is in it, so a crash
+    /// after the commit resumes from there; an open message's row only when `final` (the run's last commit) or when
+    /// it ends. Rewriting the row of a message still open at every commit cost a busy relay's ingest time in
+    /// proportion to how many commits a message spans (list messages open for hours), which grows with the relay's
+    /// traffic: quadratic in the end.
+    func flush(final: Bool) -> CorrelatorOutput
 
     /// Restores open entries saved by an earlier run (before the first `consume`).
     func restore(_ states: [OpenState]) throws
@@ -120,6 +124,9 @@ package protocol Correlator: AnyObject {
 }
 
 extension Correlator {
+    /// The run's last commit point: open messages' rows too.
+    package func flush() -> CorrelatorOutput { flush(final: true) }
+
     /// The `count` entries of `entries` to evict first: least recently seen, then by key, so a run evicts the same
     /// entries whatever order a dictionary lists them in. Sorts plain times and only the ties at the cut by key (a
     /// sort of (time, key) tuples took most of an ingest whose messages never end).

@@ -68,6 +68,8 @@ package final class EximCorrelator: Correlator {
         var closed = false
         /// An open state was saved for it by an earlier flush.
         var saved = false
+        /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
+        var rowBehind = false
         /// Recipient indexes by lower-cased address, built once a message has many recipients.
         private var indexes: [String: Int]? = nil
 
@@ -133,6 +135,8 @@ package final class EximCorrelator: Correlator {
     private let rowIDs: RowIDAllocator
     private var open: [Key: Entry] = [:]
     private var dirty: [Entry] = []
+    /// Open entries whose row is older than their state, written at the final flush unless they end first.
+    private var rowsBehind: [Entry] = []
     private var output = CorrelatorOutput()
     /// Addresses, relays and replies recur across the open messages: one `String` each.
     private let strings = StringCache()
@@ -173,10 +177,24 @@ package final class EximCorrelator: Correlator {
 
     package var pendingCount: Int { dirty.count }
 
-    package func flush() -> CorrelatorOutput {
+    package func flush(final: Bool) -> CorrelatorOutput {
+        rowsBehind.removeAll { !$0.rowBehind }
+        if final {
+            for entry in rowsBehind where !entry.isDirty {
+                entry.isDirty = true
+                dirty.append(entry)
+            }
+            rowsBehind.removeAll()
+        }
         for entry in dirty {
             entry.isDirty = false
-            output.emit(&entry.snapshot, rowIDs: rowIDs)
+            if entry.closed || final {
+                output.emit(&entry.snapshot, rowIDs: rowIDs)
+                entry.rowBehind = false
+            } else if !entry.rowBehind {
+                entry.rowBehind = true
+                rowsBehind.append(entry)
+            }
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
@@ -193,6 +211,9 @@ package final class EximCorrelator: Correlator {
             guard let id = EximMessageID(snapshot.record.queueID) else { throw SnapshotReader.Malformed() }
             let entry = Entry(snapshot)
             entry.saved = true
+            // Its row may be older than its state (a run that stopped before its final flush): rewritten then.
+            entry.rowBehind = true
+            rowsBehind.append(entry)
             open[Key(host: hostIndex(snapshot.record.host), id: id)] = entry
         }
     }

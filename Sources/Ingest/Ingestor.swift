@@ -161,7 +161,7 @@ package final class Ingestor {
                 }
             }
             capOpenMessages()
-            try commit(checkpoint: nil)
+            try commit(checkpoint: nil, final: true)
             try pipeline.finish()
         } catch {
             try? pipeline.finish()
@@ -435,10 +435,10 @@ package final class Ingestor {
     private var pendingCheckpoints: [String: SourceCheckpoint] = [:]
 
     /// Flushes the correlators and queues their output with `checkpoint` as one transaction.
-    private func commit(checkpoint: SourceCheckpoint?) throws {
+    private func commit(checkpoint: SourceCheckpoint?, final: Bool = false) throws {
         var batch = WriteBatch()
         for c in correlators {
-            let out = c.flush()
+            let out = c.flush(final: final)
             batch.messages += out.messages
             batch.deletedMessageRowIDs += out.deletedMessageRowIDs
             batch.rejects += out.rejects

@@ -53,6 +53,8 @@ package final class PostfixCorrelator: Correlator {
         var closed = false
         /// The open state was saved under `snapshot.queueIDs[0]` by an earlier flush.
         var saved = false
+        /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
+        var rowBehind = false
 
         init(_ snapshot: Snapshot) {
             self.snapshot = snapshot
@@ -129,6 +131,8 @@ package final class PostfixCorrelator: Correlator {
     /// the original may be logged after the copy's `removed`.
     private var recentlyClosed: [Key: Entry] = [:]
     private var dirty: [Entry] = []
+    /// Open entries whose row is older than their state, written at the final flush unless they end first.
+    private var rowsBehind: [Entry] = []
     private var output = CorrelatorOutput()
     /// Relays, addresses, senders and replies recur across the open messages: one `String` each.
     private let strings = StringCache()
@@ -155,13 +159,26 @@ package final class PostfixCorrelator: Correlator {
 
     package var pendingCount: Int { dirty.count }
 
-    package func flush() -> CorrelatorOutput {
+    package func flush(final: Bool) -> CorrelatorOutput {
+        rowsBehind.removeAll { !$0.rowBehind }
+        if final {
+            for entry in rowsBehind { markDirty(entry) }
+            rowsBehind.removeAll()
+        }
         for entry in dirty {
             entry.isDirty = false
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
             // first line read) is not a message of the period: like Exim's, it is not stored.
             if entry.snapshot.accepted && entry.snapshot.record.origin != .unknown {
-                output.emit(&entry.snapshot, rowIDs: rowIDs)
+                if entry.closed || final {
+                    output.emit(&entry.snapshot, rowIDs: rowIDs)
+                    entry.rowBehind = false
+                } else if !entry.rowBehind {
+                    entry.rowBehind = true
+                    rowsBehind.append(entry)
+                }
+            } else {
+                entry.rowBehind = false
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
             entry.saved = output.settleOpenState(
@@ -178,6 +195,9 @@ package final class PostfixCorrelator: Correlator {
             let snapshot = try Snapshot(decoding: state.body)
             let entry = Entry(snapshot)
             entry.saved = true
+            // Its row may be older than its state (a run that stopped before its final flush): rewritten then.
+            entry.rowBehind = true
+            rowsBehind.append(entry)
             let host = snapshot.record.host
             let h = hostIndex(host)
             for q in snapshot.openQueueIDs + snapshot.expectedQueueIDs { open[Key(host: h, queueID: q)] = entry }
@@ -463,6 +483,7 @@ package final class PostfixCorrelator: Correlator {
         }
         copy.closed = true
         copy.snapshot.accepted = false
+        copy.rowBehind = false
         parent.snapshot.expectedQueueIDs.removeAll { $0 == copyID }
         touch(parent, at: time)
         if parent.snapshot.openQueueIDs.isEmpty && parent.snapshot.expectedQueueIDs.isEmpty && !parent.closed {
