@@ -66,6 +66,22 @@ package struct CorrelatorOutput: Sendable {
         snapshot.emitted = true
     }
 
+    /// Settles an entry's row at a commit point: written when the entry has ended or at the run's final flush (its
+    /// row is then current), else left behind its state. Returns true when the row has just fallen behind, so the
+    /// correlator lists the entry for its final flush.
+    mutating func settleRow<S: MessageSnapshot>(
+        _ snapshot: inout S, closed: Bool, final: Bool, rowBehind: inout Bool, rowIDs: RowIDAllocator
+    ) -> Bool {
+        if closed || final {
+            emit(&snapshot, rowIDs: rowIDs)
+            rowBehind = false
+            return false
+        }
+        if rowBehind { return false }
+        rowBehind = true
+        return true
+    }
+
     /// Settles an entry's saved state at a commit point: a closed entry's snapshot is deleted (if one was saved), an
     /// open one's is saved anew (`encode` runs when the store writes it). Returns whether a snapshot is saved
     /// afterwards.

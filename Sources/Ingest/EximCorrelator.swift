@@ -180,19 +180,14 @@ package final class EximCorrelator: Correlator {
     package func flush(final: Bool) -> CorrelatorOutput {
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
-            for entry in rowsBehind where !entry.isDirty {
-                entry.isDirty = true
-                dirty.append(entry)
-            }
+            for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
         for entry in dirty {
             entry.isDirty = false
-            if entry.closed || final {
-                output.emit(&entry.snapshot, rowIDs: rowIDs)
-                entry.rowBehind = false
-            } else if !entry.rowBehind {
-                entry.rowBehind = true
+            if output.settleRow(
+                &entry.snapshot, closed: entry.closed, final: final, rowBehind: &entry.rowBehind, rowIDs: rowIDs)
+            {
                 rowsBehind.append(entry)
             }
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)

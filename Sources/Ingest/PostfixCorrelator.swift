@@ -170,11 +170,9 @@ package final class PostfixCorrelator: Correlator {
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
             // first line read) is not a message of the period: like Exim's, it is not stored.
             if entry.snapshot.accepted && entry.snapshot.record.origin != .unknown {
-                if entry.closed || final {
-                    output.emit(&entry.snapshot, rowIDs: rowIDs)
-                    entry.rowBehind = false
-                } else if !entry.rowBehind {
-                    entry.rowBehind = true
+                if output.settleRow(
+                    &entry.snapshot, closed: entry.closed, final: final, rowBehind: &entry.rowBehind, rowIDs: rowIDs)
+                {
                     rowsBehind.append(entry)
                 }
             } else {
