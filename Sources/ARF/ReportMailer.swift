@@ -7,9 +7,11 @@ package struct ReportMailer {
     /// What one run did.
     package struct Outcome: Sendable {
         package var sent: [ARFReportRecord] = []
-        package var failed: [(report: ARFReportRecord, error: String)] = []
-        /// The failed reports that were given up (`expired`): built longer than `giveUpAfter` ago.
-        package var givenUp: [ARFReportRecord] = []
+        /// `givenUp`: stored as `expired`, having failed `giveUpAfter` or more after it was built.
+        package var failed: [(report: ARFReportRecord, error: String, givenUp: Bool)] = []
+
+        /// The failed reports that were given up.
+        package var givenUp: [ARFReportRecord] { failed.filter(\.givenUp).map(\.report) }
     }
 
     package var store: RelayStore
@@ -40,8 +42,7 @@ package struct ReportMailer {
                 let at = now()
                 let givingUp = giveUpAfter.map { at - report.createdAt >= $0 } ?? false
                 try store.recordARFDelivery(id: id, at: at, error: error.description, givingUp: givingUp)
-                outcome.failed.append((report, error.description))
-                if givingUp { outcome.givenUp.append(report) }
+                outcome.failed.append((report, error.description, givingUp))
             }
         }
         return outcome

@@ -151,15 +151,13 @@ struct ArfCommand: ParsableCommand {
                         ? Int64(config.transport.giveUpAfterHours) * 3600 : nil
                 ).sendAll { Int64(Date().timeIntervalSince1970) }
             }
-            let givenUp = Set(outcome.givenUp.compactMap(\.id))
-            for (r, error) in outcome.failed {
-                let id = r.id ?? 0
+            for (r, error, givenUp) in outcome.failed {
                 let end =
-                    givenUp.contains(id)
+                    givenUp
                     ? "; given up: still failing \(config.transport.giveUpAfterHours) h or more after it was built "
                         + "(give_up_after_hours), it will not be tried again"
                     : ""
-                printError("report \(id) (\(r.kind), \(r.account ?? "-")) not delivered: \(error)\(end)")
+                printError("report \(r.id ?? 0) (\(r.kind), \(r.account ?? "-")) not delivered: \(error)\(end)")
             }
             let gaveUp = outcome.givenUp.isEmpty ? "" : " (\(outcome.givenUp.count) given up)"
             print(
