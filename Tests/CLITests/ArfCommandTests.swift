@@ -120,6 +120,37 @@ import Testing
         #expect(Self.files(t.path("mail")).count == 6)
     }
 
+    /// A report still failing `give_up_after_hours` after it was built is given up at that attempt: said on stderr,
+    /// exit 1 that once, never tried again.
+    @Test(.enabled(if: python != nil, "python3 is not installed: the reports' build time cannot be set back"))
+    func aReportFailingPastTheGiveUpAgeIsGivenUpOnce() throws {
+        let t = try TempDir()
+        let (db, config) = try Self.setUp(t, sendmailStatus: 75)
+        let failed = try CLI.run(["arf", "send", "--db", db, "--config", config])
+        #expect(failed.status == 1 && failed.stdout.contains("6 failed") && !failed.stderr.contains("given up"))
+        // Built 121 hours ago (the default is 120).
+        let aged = try ProcessRun.run(
+            try #require(Self.python),
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                    + "c.execute('UPDATE arf_reports SET created_at = created_at - 121 * 3600'); c.commit()",
+                db,
+            ])
+        try #require(aged.status == 0, "\(aged.stderr)")
+        let givenUp = try CLI.run(["arf", "send", "--db", db, "--config", config])
+        #expect(givenUp.status == 1)
+        #expect(givenUp.stdout.contains("6 failed (6 given up)"), "\(givenUp.stdout)")
+        #expect(
+            givenUp.stderr.contains(
+                "failed (exit status 75): no queue; given up: still failing 120 h or more after it was built "
+                    + "(give_up_after_hours), it will not be tried again"), "\(givenUp.stderr)")
+        let after = try CLI.run(["arf", "send", "--db", db, "--config", config])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(after.stdout.contains("sent 0 reports via sendmail") && after.stdout.contains("; 0 failed"))
+        #expect(after.stderr.isEmpty)
+    }
+
     /// Hostile data as the parsers pass it on from a log (non-ASCII, `=?`, quotes and semicolons in addresses and
     /// the subject, a 1000-character local part) gives reports that still pass both readers.
     @Test(
