@@ -136,19 +136,10 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits until the child has stopped (SIGSTOP, SIGTSTP): a child that says it is about to stop has not yet,
     /// and a SIGCONT sent in between is lost. False if it ended instead; `TimedOut` past `timeout`.
     public func waitUntilStopped(timeout: Double = 60) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        var pause: useconds_t = 1000
-        while true {
-            var info = siginfo_t()
-            let r = waitid(P_PID, id_t(pid), &info, WSTOPPED | WEXITED | WNOHANG | WNOWAIT)
-            if r == 0 && info.si_signo != 0 { return info.si_code == Int32(CLD_STOPPED) }
-            if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
-            if Date() > deadline {
-                throw TimedOut(command: command + " (waiting for it to stop)", seconds: Int(timeout))
-            }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
+        guard let info = try poll(WSTOPPED | WEXITED, timeout: timeout) else {
+            throw TimedOut(command: command + " (waiting for it to stop)", seconds: Int(timeout))
         }
+        return info.si_code == Int32(CLD_STOPPED)
     }
 
     /// Waits for the child to end; past `timeout` its process group is killed and `TimedOut` thrown. Anything the
@@ -158,22 +149,12 @@ public final class ChildProcess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let termination { return termination }
-        let deadline = Date().addingTimeInterval(timeout)
-        var pause: useconds_t = 1000
-        while true {
-            // Has it ended? Asked without reaping it, so its process group cannot be reused before it is killed.
-            var info = siginfo_t()
-            let r = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-            if r == 0 && info.si_signo != 0 { break }
-            if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
-            if Date() > deadline {
-                kill(-pid, SIGKILL)
-                _ = reap()
-                termination = .signal(SIGKILL)
-                throw TimedOut(command: command, seconds: Int(timeout))
-            }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
+        // Asked without reaping it, so its process group cannot be reused before it is killed.
+        guard try poll(WEXITED, timeout: timeout) != nil else {
+            kill(-pid, SIGKILL)
+            _ = reap()
+            termination = .signal(SIGKILL)
+            throw TimedOut(command: command, seconds: Int(timeout))
         }
         kill(-pid, SIGKILL)
         let status = reap()
@@ -181,6 +162,22 @@ public final class ChildProcess: @unchecked Sendable {
         let ended: Termination = low == 0 ? .exit((status >> 8) & 0xff) : .signal(low)
         termination = ended
         return ended
+    }
+
+    /// Polls (`waitid` with `WNOWAIT`, so nothing is reaped) until the child reports one of `events`; nil past
+    /// `timeout`.
+    private func poll(_ events: Int32, timeout: Double) throws -> siginfo_t? {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pause: useconds_t = 1000
+        while true {
+            var info = siginfo_t()
+            let r = waitid(P_PID, id_t(pid), &info, events | WNOHANG | WNOWAIT)
+            if r == 0 && info.si_signo != 0 { return info }
+            if r < 0 && errno != EINTR { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECHILD) }
+            if Date() > deadline { return nil }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
     }
 
     private func reap() -> Int32 {
