@@ -124,8 +124,10 @@ package protocol Correlator: AnyObject {
     /// traffic: quadratic in the end.
     func flush(final: Bool) -> CorrelatorOutput
 
-    /// Restores open entries saved by an earlier run (before the first `consume`).
-    func restore(_ states: [OpenState]) throws
+    /// Restores open entries saved by an earlier run (before the first `consume`). `rowsCurrent`: that run ended
+    /// with its final flush, so their rows match their states; otherwise (it was killed or failed) each restored
+    /// entry's row is rewritten at this run's final flush.
+    func restore(_ states: [OpenState], rowsCurrent: Bool) throws
 
     /// Forgets open entries whose last line is older than `cutoff` (a message whose `removed`/`Completed` never
     /// comes); their rows stay as written. Returns how many were dropped.
@@ -142,6 +144,9 @@ package protocol Correlator: AnyObject {
 extension Correlator {
     /// The run's last commit point: open messages' rows too.
     package func flush() -> CorrelatorOutput { flush(final: true) }
+
+    /// Restores open entries whose rows may be older than their states.
+    package func restore(_ states: [OpenState]) throws { try restore(states, rowsCurrent: false) }
 
     /// The `count` entries of `entries` to evict first: least recently seen, then by key, so a run evicts the same
     /// entries whatever order a dictionary lists them in. Sorts plain times and only the ties at the cut by key (a

@@ -200,15 +200,17 @@ package final class EximCorrelator: Correlator {
         return output
     }
 
-    package func restore(_ states: [OpenState]) throws {
+    package func restore(_ states: [OpenState], rowsCurrent: Bool) throws {
         for state in states where state.id.mta == .exim {
             let snapshot = try Snapshot(decoding: state.body)
             guard let id = EximMessageID(snapshot.record.queueID) else { throw SnapshotReader.Malformed() }
             let entry = Entry(snapshot)
             entry.saved = true
-            // Its row may be older than its state (a run that stopped before its final flush): rewritten then.
-            entry.rowBehind = true
-            rowsBehind.append(entry)
+            // After a run that stopped before its final flush its row may be older than its state: rewritten then.
+            if !rowsCurrent {
+                entry.rowBehind = true
+                rowsBehind.append(entry)
+            }
             open[Key(host: hostIndex(snapshot.record.host), id: id)] = entry
         }
     }

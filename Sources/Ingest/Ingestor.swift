@@ -134,7 +134,8 @@ package final class Ingestor {
         postfix = PostfixCorrelator(rowIDs: rowIDs)
         exim = EximCorrelator(rowIDs: rowIDs)
         let states = try store.openStates()
-        for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }) }
+        let rowsCurrent = try store.previousRunEnded(before: runID)
+        for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }, rowsCurrent: rowsCurrent) }
 
         // Open every file first: order them by their first stamp, so lines are correlated in time order whatever
         // order the files were given in.

@@ -188,14 +188,16 @@ package final class PostfixCorrelator: Correlator {
         return output
     }
 
-    package func restore(_ states: [OpenState]) throws {
+    package func restore(_ states: [OpenState], rowsCurrent: Bool) throws {
         for state in states where state.id.mta == .postfix {
             let snapshot = try Snapshot(decoding: state.body)
             let entry = Entry(snapshot)
             entry.saved = true
-            // Its row may be older than its state (a run that stopped before its final flush): rewritten then.
-            entry.rowBehind = true
-            rowsBehind.append(entry)
+            // After a run that stopped before its final flush its row may be older than its state: rewritten then.
+            if !rowsCurrent {
+                entry.rowBehind = true
+                rowsBehind.append(entry)
+            }
             let host = snapshot.record.host
             let h = hostIndex(host)
             for q in snapshot.openQueueIDs + snapshot.expectedQueueIDs { open[Key(host: h, queueID: q)] = entry }

@@ -231,6 +231,16 @@ package final class RelayStore: @unchecked Sendable {
         }
     }
 
+    /// Whether the run before run `id` ended with its last commit (`ok`, or `partial` when some files failed), so
+    /// the rows of the messages it left open are as their saved states say; false after a killed or failed run.
+    package func previousRunEnded(before id: Int64) throws -> Bool {
+        try read { db in
+            let status = try String.fetchOne(
+                db, sql: "SELECT status FROM ingest_runs WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id])
+            return status == nil || status == "ok" || status == "partial"
+        }
+    }
+
     package func finishRun(_ id: Int64, at time: Int64, stats: RunStats, status: String) throws {
         try transaction { db in
             try db.execute(
