@@ -167,13 +167,13 @@ package final class Ingestor {
         } catch {
             try? pipeline.finish()
             try? store.finishRun(
-                runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats, status: "failed: \(error)")
+                runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats, status: .failed("\(error)"))
             throw error
         }
         report.stats.files = report.files.count
         try store.finishRun(
             runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats,
-            status: report.failed ? "partial" : "ok")
+            status: report.failed ? .partial : .ok)
         return report
     }
 

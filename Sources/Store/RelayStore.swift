@@ -225,8 +225,12 @@ package final class RelayStore: @unchecked Sendable {
     package func beginRun(at time: Int64) throws -> Int64 {
         try transaction { db in
             // Only one ingest runs at a time (the CLI's lock): a run still marked running was killed.
-            try db.execute(sql: "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
-            try db.execute(sql: "INSERT INTO ingest_runs (started_at, status) VALUES (?, 'running')", arguments: [time])
+            try db.execute(
+                sql: "UPDATE ingest_runs SET status = ? WHERE status = ?",
+                arguments: [RunStatus.interrupted.text, RunStatus.running.text])
+            try db.execute(
+                sql: "INSERT INTO ingest_runs (started_at, status) VALUES (?, ?)",
+                arguments: [time, RunStatus.running.text])
             return db.lastInsertedRowID
         }
     }
@@ -237,11 +241,11 @@ package final class RelayStore: @unchecked Sendable {
         try read { db in
             let status = try String.fetchOne(
                 db, sql: "SELECT status FROM ingest_runs WHERE id < ? ORDER BY id DESC LIMIT 1", arguments: [id])
-            return status == nil || status == "ok" || status == "partial"
+            return status.map(RunStatus.endedWithLastCommit) ?? true
         }
     }
 
-    package func finishRun(_ id: Int64, at time: Int64, stats: RunStats, status: String) throws {
+    package func finishRun(_ id: Int64, at time: Int64, stats: RunStats, status: RunStatus) throws {
         try transaction { db in
             try db.execute(
                 sql: """
@@ -250,7 +254,7 @@ package final class RelayStore: @unchecked Sendable {
                     """,
                 arguments: [
                     time, stats.files, stats.lines, stats.parsed, stats.skipped, stats.unparsed, stats.messages,
-                    stats.rejects, status, stats.unparsedKindsJSON, id,
+                    stats.rejects, status.text, stats.unparsedKindsJSON, id,
                 ])
         }
     }
@@ -323,6 +327,35 @@ package final class RelayStore: @unchecked Sendable {
     /// Runs `body` outside a transaction (for statements that cannot run in one, such as VACUUM).
     func writeOutsideTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.writeWithoutTransaction(body)
+    }
+}
+
+/// How an ingest run ended, as `ingest_runs.status` spells it.
+package enum RunStatus: Equatable, Sendable {
+    /// Started and not finished; found still so by the next run, it becomes `interrupted`.
+    case running
+    /// A later run found it still running: the process was killed.
+    case interrupted
+    /// Every file read to its end.
+    case ok
+    /// Ended with its last commit, but some files failed (named in the run's report).
+    case partial
+    /// Stopped by an error before its last commit; the text is the error.
+    case failed(String)
+
+    package var text: String {
+        switch self {
+        case .running: "running"
+        case .interrupted: "interrupted"
+        case .ok: "ok"
+        case .partial: "partial"
+        case .failed(let why): "failed: \(why)"
+        }
+    }
+
+    /// Whether a run stored as `text` ended with its last commit (`ok` or `partial`).
+    static func endedWithLastCommit(_ text: String) -> Bool {
+        text == RunStatus.ok.text || text == RunStatus.partial.text
     }
 }
 
