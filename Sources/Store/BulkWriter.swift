@@ -188,11 +188,12 @@ struct BulkWriter {
         var bounced: Int64
     }
 
-    /// A new recipient row waiting for its statement: `writes[message].record.recipients[recipient]`.
+    /// A new recipient row waiting for its statement: `writes[message].record.recipients[recipient]`, its domain
+    /// by number in `AggregateDeltas.domainNames` (-1: none).
     private struct PendingRecipient {
         var message: Int
         var recipient: Int
-        var domain: String?
+        var domain: Int32
     }
 
     private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
@@ -202,16 +203,19 @@ struct BulkWriter {
         recipients.reserveCapacity(Self.recipientsPerStatement)
         // Open messages whose recipients wait only for their rows' statement to be released (see below).
         var written: [Int] = []
+        var domains: [Int32] = []
+        var tallies: [AggregateDeltas.DomainTally] = []
         for index in writes.indices {
             if writes[index].replaces {
                 try flushMessages(&messages, writes)
-                try flushRecipients(&recipients, &writes, release: &written)
+                try flushRecipients(&recipients, &writes, release: &written, deltas)
                 try rewriteMessage(&writes[index], &deltas)
                 continue
             }
             let m = writes[index].record
             guard m.rowID != nil else { throw StoreError("internal error: message \(m.queueID) has no row id") }
-            let domains = m.recipients.map { MessageRecord.domain(of: $0.address) }
+            domains.removeAll(keepingCapacity: true)
+            for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
             let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
             messages.append(
                 PendingMessage(
@@ -221,17 +225,18 @@ struct BulkWriter {
             for i in m.recipients.indices {
                 recipients.append(PendingRecipient(message: index, recipient: i, domain: domains[i]))
                 if recipients.count == Self.recipientsPerStatement {
-                    try flushRecipients(&recipients, &writes, release: &written)
+                    try flushRecipients(&recipients, &writes, release: &written, deltas)
                 }
             }
             // An open message's recipients are shared with its correlator, which may change them again: dropped once
             // written, they are changed in place instead of copied. A finished message's are its last reference,
             // freed later.
             if m.completedAt == nil { written.append(index) }
-            Self.addToAggregates(m, delivered, deferred, bounced, domains: domains, &deltas)
+            deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
+            Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
         }
         try flushMessages(&messages, writes)
-        try flushRecipients(&recipients, &writes, release: &written)
+        try flushRecipients(&recipients, &writes, release: &written, deltas)
     }
 
     private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
@@ -250,8 +255,8 @@ struct BulkWriter {
     }
 
     private static func addToAggregates(
-        _ m: MessageRecord, _ delivered: Int64, _ deferred: Int64, _ bounced: Int64, domains: [String?],
-        _ deltas: inout AggregateDeltas
+        _ m: MessageRecord, _ delivered: Int64, _ deferred: Int64, _ bounced: Int64,
+        _ tallies: [AggregateDeltas.DomainTally], _ deltas: inout AggregateDeltas
     ) {
         deltas.saw(host: m.host)
         if m.origin != .generated {
@@ -261,7 +266,7 @@ struct BulkWriter {
                 values: AggregateDeltas.Values(
                     recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
                     bounced: bounced, bytes: m.size ?? 0),
-                domainCounts: AggregateDeltas.domainCounts(m.recipients, domains: domains))
+                domainCounts: tallies)
         }
     }
 
@@ -284,7 +289,8 @@ struct BulkWriter {
     /// Writes the waiting recipient rows in one statement, then releases the recipients of the open messages in
     /// `release` (all their rows are written).
     private func flushRecipients(
-        _ pending: inout [PendingRecipient], _ writes: inout [MessageWrite], release: inout [Int]
+        _ pending: inout [PendingRecipient], _ writes: inout [MessageWrite], release: inout [Int],
+        _ deltas: AggregateDeltas
     ) throws {
         if !pending.isEmpty {
             defer { pending.removeAll(keepingCapacity: true) }
@@ -292,7 +298,9 @@ struct BulkWriter {
             for (k, p) in pending.enumerated() {
                 let at = Int32(k * 10)
                 bind(st, at + 1, writes[p.message].record.rowID!)
-                bindRecipient(st, at + 1, writes[p.message].record.recipients[p.recipient], domain: p.domain)
+                bindRecipient(
+                    st, at + 1, writes[p.message].record.recipients[p.recipient],
+                    domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
             }
             try check(finish(st))
         }
@@ -364,7 +372,8 @@ struct BulkWriter {
             stored = try StoredRecipients(reading: select, step: stepRow)
         }
         try subtractStoredMessage(id, storedDomainCounts: stored.domainCounts, from: &deltas)
-        let domains = m.recipients.map { MessageRecord.domain(of: $0.address) }
+        let domainIDs = m.recipients.map { deltas.domainID(of: $0.address) }
+        let domains = domainIDs.map { $0 < 0 ? nil : deltas.domainNames.strings[Int($0)] }
         let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
         try run(insert) { st in
             bindMessage(
@@ -399,7 +408,9 @@ struct BulkWriter {
                 }
             }
         }
-        Self.addToAggregates(m, delivered, deferred, bounced, domains: domains, &deltas)
+        var tallies: [AggregateDeltas.DomainTally] = []
+        deltas.domainCounts(m.recipients, domains: domainIDs, into: &tallies)
+        Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
     }
 
     // MARK: C API
