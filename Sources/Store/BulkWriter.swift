@@ -197,6 +197,10 @@ struct BulkWriter {
     }
 
     private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
+        // Looked up once: the statement cache hashes the SQL, a few kilobytes.
+        let fullMessages = try db.cachedStatement(sql: Self.newMessagesSQL[Self.messagesPerStatement]).sqliteStatement
+        let fullRecipients = try db.cachedStatement(sql: Self.recipientsSQL[Self.recipientsPerStatement])
+            .sqliteStatement
         var messages: [PendingMessage] = []
         messages.reserveCapacity(Self.messagesPerStatement)
         var recipients: [PendingRecipient] = []
@@ -207,8 +211,8 @@ struct BulkWriter {
         var tallies: [AggregateDeltas.DomainTally] = []
         for index in writes.indices {
             if writes[index].replaces {
-                try flushMessages(&messages, writes)
-                try flushRecipients(&recipients, &writes, release: &written, deltas)
+                try flushMessages(&messages, writes, fullMessages)
+                try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
                 try rewriteMessage(&writes[index], &deltas)
                 continue
             }
@@ -221,11 +225,11 @@ struct BulkWriter {
                 PendingMessage(
                     index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
                     bounced: bounced))
-            if messages.count == Self.messagesPerStatement { try flushMessages(&messages, writes) }
+            if messages.count == Self.messagesPerStatement { try flushMessages(&messages, writes, fullMessages) }
             for i in m.recipients.indices {
                 recipients.append(PendingRecipient(message: index, recipient: i, domain: domains[i]))
                 if recipients.count == Self.recipientsPerStatement {
-                    try flushRecipients(&recipients, &writes, release: &written, deltas)
+                    try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
                 }
             }
             // An open message's recipients are shared with its correlator, which may change them again: dropped once
@@ -235,8 +239,8 @@ struct BulkWriter {
             deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
             Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
         }
-        try flushMessages(&messages, writes)
-        try flushRecipients(&recipients, &writes, release: &written, deltas)
+        try flushMessages(&messages, writes, fullMessages)
+        try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
     }
 
     private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
@@ -271,17 +275,21 @@ struct BulkWriter {
     }
 
     /// Writes the waiting message rows in one statement.
-    private func flushMessages(_ pending: inout [PendingMessage], _ writes: [MessageWrite]) throws {
+    private func flushMessages(
+        _ pending: inout [PendingMessage], _ writes: [MessageWrite], _ full: OpaquePointer
+    ) throws {
         guard !pending.isEmpty else { return }
         defer { pending.removeAll(keepingCapacity: true) }
-        let st = try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
+        let st =
+            pending.count == Self.messagesPerStatement
+            ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
         for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
-        var rc = finish(st)
+        var rc = finish(st, rebound: true)
         if rc == SQLITE_CONSTRAINT {
             // Not expected: a row id taken all the same is replaced, as a rewrite would.
             let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
             for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }
-            rc = finish(replace)
+            rc = finish(replace, rebound: true)
         }
         try check(rc)
     }
@@ -290,11 +298,13 @@ struct BulkWriter {
     /// `release` (all their rows are written).
     private func flushRecipients(
         _ pending: inout [PendingRecipient], _ writes: inout [MessageWrite], release: inout [Int],
-        _ deltas: AggregateDeltas
+        _ deltas: AggregateDeltas, _ full: OpaquePointer
     ) throws {
         if !pending.isEmpty {
             defer { pending.removeAll(keepingCapacity: true) }
-            let st = try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
+            let st =
+                pending.count == Self.recipientsPerStatement
+                ? full : try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
             for (k, p) in pending.enumerated() {
                 let at = Int32(k * 10)
                 bind(st, at + 1, writes[p.message].record.rowID!)
@@ -302,7 +312,7 @@ struct BulkWriter {
                     st, at + 1, writes[p.message].record.recipients[p.recipient],
                     domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
             }
-            try check(finish(st))
+            try check(finish(st, rebound: true))
         }
         for i in release { writes[i].record.recipients = [] }
         release.removeAll(keepingCapacity: true)
@@ -422,11 +432,13 @@ struct BulkWriter {
     }
 
     /// Steps a bound statement that returns no row, resets it and releases its bound text; its result code.
-    private func finish(_ st: OpaquePointer) -> Int32 {
+    /// `rebound`: every parameter is bound again before each run (the multi-row inserts), so the text left bound is
+    /// never read and is not unbound (a loop over hundreds of parameters).
+    private func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
         let rc = sqlite3_step(st)
         sqlite3_reset(st)
         // Unbinds the arena's text before the arena is reused (cheap: no bound value owns memory).
-        sqlite3_clear_bindings(st)
+        if !rebound { sqlite3_clear_bindings(st) }
         arena.reset()
         return rc
     }
