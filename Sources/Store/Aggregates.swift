@@ -4,8 +4,6 @@ import GRDBSQLite
 /// A bucket's key after its span: a start time and the key columns of its table, in table order.
 protocol AggregateKey: Hashable {
     var start: Int64 { get set }
-    /// Binds the key columns after `span` and `start`, in table order.
-    func bindColumns(_ writer: BulkWriter, _ st: OpaquePointer, from index: Int32)
 }
 
 /// The changes one batch makes to the aggregates (`RelayStore+Aggregates.swift`), gathered in memory per bucket of
@@ -20,25 +18,14 @@ struct AggregateDeltas {
         var account: String
         /// `''` when unknown.
         var clientIP: String
-
-        func bindColumns(_ w: BulkWriter, _ st: OpaquePointer, from i: Int32) {
-            w.bind(st, i, host)
-            w.bind(st, i + 1, sender)
-            w.bind(st, i + 2, account)
-            w.bind(st, i + 3, clientIP)
-        }
     }
 
+    /// Host and domain by their numbers in `hostNames` and `domainNames`.
     struct DomainKey: AggregateKey {
         var start: Int64
-        var host: String
+        var host: Int32
         /// `''` for a recipient without a domain.
-        var domain: String
-
-        func bindColumns(_ w: BulkWriter, _ st: OpaquePointer, from i: Int32) {
-            w.bind(st, i, host)
-            w.bind(st, i + 1, domain)
-        }
+        var domain: Int32
     }
 
     /// Summed changes of one bucket.
@@ -132,7 +119,26 @@ struct AggregateDeltas {
         var bytes: Int64
     }
 
-    /// Per recipient domain of one message: recipients by outcome.
+    /// Per recipient domain (its number in `domainNames`) of one message: recipients by outcome.
+    struct DomainTally {
+        var domain: Int32
+        var recipients: Int64 = 0
+        var delivered: Int64 = 0
+        var deferred: Int64 = 0
+        var bounced: Int64 = 0
+
+        mutating func count(_ outcome: RecipientOutcome?) {
+            recipients += 1
+            switch outcome {
+            case .delivered: delivered += 1
+            case .deferred: deferred += 1
+            case .bounced: bounced += 1
+            case .pending, nil: break
+            }
+        }
+    }
+
+    /// Per recipient domain of one stored message: recipients by outcome.
     struct DomainCount {
         var domain: String
         var recipients: Int64 = 0
@@ -155,10 +161,18 @@ struct AggregateDeltas {
     private(set) var messages: [MessageKey: Change] = [:]
     /// Changes per recipient-domain bucket of the smallest span.
     private(set) var domains: [DomainKey: Change] = [:]
-    private(set) var hosts: Set<String> = []
+    /// Every relay name seen, by number.
+    private(set) var hostNames: [String] = []
+    /// Recipient domains by number (`''` stands for a recipient without a domain).
+    private(set) var domainNames = ByteStringTable()
+    /// The number of `''` in `domainNames`.
+    let noDomain: Int32
     /// Start of every UTC hour whose accepted messages changed, for the account activity.
     private(set) var dirtyHours: Set<Int64> = []
     private var lastHost: String?
+    private var lastHostID: Int32 = -1
+    /// `domainCounts`' scratch: per domain number, 1 + its index in the message's tallies, or 0.
+    private var tallyIndex: [Int32] = []
 
     /// The smallest span of each table, in which changes are gathered.
     static let messageSpan = RelayStore.messageSpans.last!
@@ -170,6 +184,7 @@ struct AggregateDeltas {
     init(messages count: Int = 0) {
         messages.reserveCapacity(count / 4)
         domains.reserveCapacity(count)
+        noDomain = domainNames.id(of: UnsafeBufferPointer(start: nil, count: 0))
     }
 
     /// The start of the `span` that `time` falls in.
@@ -177,18 +192,48 @@ struct AggregateDeltas {
         time - ((time % span) + span) % span
     }
 
-    mutating func saw(host: String) {
+    /// The number of relay `host`.
+    @discardableResult mutating func saw(host: String) -> Int32 {
         if host != lastHost {
-            hosts.insert(host)
+            if let i = hostNames.firstIndex(of: host) {
+                lastHostID = Int32(i)
+            } else {
+                lastHostID = Int32(hostNames.count)
+                hostNames.append(host)
+            }
             lastHost = host
+        }
+        return lastHostID
+    }
+
+    /// The number of the domain of `address` (`MessageRecord.domain(of:)`), or -1 when it has none.
+    mutating func domainID(of address: String) -> Int32 {
+        var address = address
+        return address.withUTF8 { bytes -> Int32 in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else { return -1 }
+            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+            if !domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
+                return domainNames.id(of: domain)
+            }
+            return domainNames.id(of: String(decoding: domain, as: UTF8.self).lowercased())
+        }
+    }
+
+    /// `counts` with their domains numbered.
+    mutating func tallies(_ counts: [DomainCount]) -> [DomainTally] {
+        counts.map {
+            DomainTally(
+                domain: domainNames.id(of: $0.domain), recipients: $0.recipients, delivered: $0.delivered,
+                deferred: $0.deferred, bounced: $0.bounced)
         }
     }
 
     /// Adds (`sign` 1) or takes out (`sign` -1) one accepted message and its recipient domains.
     mutating func apply(
         sign: Int, host: String, sender: String, account: String?, clientIP: String?, receivedAt: Int64,
-        values: Values, domainCounts: [DomainCount]
+        values: Values, domainCounts: [DomainTally]
     ) {
+        let hostID = saw(host: host)
         let key = MessageKey(
             start: Self.start(of: receivedAt, span: Self.messageSpan), host: host, sender: sender,
             account: account ?? "", clientIP: clientIP ?? "")
@@ -203,7 +248,7 @@ struct AggregateDeltas {
             let v = Values(
                 recipients: d.recipients, delivered: d.delivered, deferred: d.deferred, bounced: d.bounced,
                 bytes: values.bytes)
-            let dk = DomainKey(start: domainStart, host: host, domain: d.domain)
+            let dk = DomainKey(start: domainStart, host: hostID, domain: d.domain)
             if sign > 0 {
                 domains[dk, default: Change()].add(v, at: receivedAt)
             } else {
@@ -224,42 +269,36 @@ struct AggregateDeltas {
         return out
     }
 
-    /// Recipients grouped by domain, as the `recipients` table will hold them: `domains[i]` is the domain of
-    /// `recipients[i]` and a repeated address keeps its last row (the table's key is (message, address)).
-    static func domainCounts(_ recipients: [RecipientRecord], domains: [String?]) -> [DomainCount] {
-        var out: [DomainCount] = []
+    /// Recipients grouped by domain, as the `recipients` table will hold them: `domains[i]` is the number of the
+    /// domain of `recipients[i]` (-1: none) and a repeated address keeps its last row (the table's key is (message,
+    /// address)). Written into `out`, emptied first.
+    mutating func domainCounts(_ recipients: [RecipientRecord], domains: [Int32], into out: inout [DomainTally]) {
+        out.removeAll(keepingCapacity: true)
+        if tallyIndex.count < domainNames.strings.count {
+            tallyIndex.append(contentsOf: repeatElement(0, count: domainNames.strings.count - tallyIndex.count))
+        }
         let n = recipients.count
-        if n <= 8 {
-            // Few recipients: linear searches beat hashing.
-            for i in recipients.indices.reversed() {
+        var seen = Set<String>()
+        if n > 8 { seen.reserveCapacity(n) }
+        for i in recipients.indices.reversed() {
+            if n <= 8 {
+                // Few recipients: linear searches beat hashing.
                 let address = recipients[i].address
                 if i + 1 < n, recipients[(i + 1)...].contains(where: { $0.address == address }) { continue }
-                let domain = domains[i] ?? ""
-                if let j = out.firstIndex(where: { $0.domain == domain }) {
-                    out[j].count(recipients[i].outcome)
-                } else {
-                    out.append(DomainCount(domain: domain))
-                    out[out.count - 1].count(recipients[i].outcome)
-                }
+            } else if !seen.insert(recipients[i].address).inserted {
+                continue
             }
-            return out
-        }
-        // A list message: hash the addresses (for repeats) and the domains.
-        var seen = Set<String>(minimumCapacity: n)
-        var index: [String: Int] = [:]
-        index.reserveCapacity(n)
-        for i in recipients.indices.reversed() {
-            guard seen.insert(recipients[i].address).inserted else { continue }
-            let domain = domains[i] ?? ""
-            if let j = index[domain] {
-                out[j].count(recipients[i].outcome)
+            let domain = domains[i] < 0 ? noDomain : domains[i]
+            let j = Int(tallyIndex[Int(domain)])
+            if j > 0 {
+                out[j - 1].count(recipients[i].outcome)
             } else {
-                index[domain] = out.count
-                out.append(DomainCount(domain: domain))
+                out.append(DomainTally(domain: domain))
                 out[out.count - 1].count(recipients[i].outcome)
+                tallyIndex[Int(domain)] = Int32(out.count)
             }
         }
-        return out
+        for t in out { tallyIndex[Int(t.domain)] = 0 }
     }
 }
 
@@ -360,7 +399,7 @@ extension BulkWriter {
         defer { sqlite3_reset(message) }
         bind(message, 1, rowID)
         guard try stepRow(message), sqlite3_column_int64(message, 4) == 0 else { return }
-        let counts = try storedDomainCounts ?? storedRecipientCounts(rowID)
+        let counts = deltas.tallies(try storedDomainCounts ?? storedRecipientCounts(rowID))
         deltas.apply(
             sign: -1, host: Self.text(message, 0) ?? "", sender: Self.text(message, 1) ?? "",
             account: Self.text(message, 2), clientIP: Self.text(message, 3),
@@ -419,9 +458,9 @@ extension BulkWriter {
             let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO activity_dirty_hours (hour) VALUES (?)")
             for h in deltas.dirtyHours { try run(s) { bind($0, 1, h) } }
         }
-        if !deltas.hosts.isEmpty {
+        if !deltas.hostNames.isEmpty {
             let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay_hosts (host) VALUES (?)")
-            for h in deltas.hosts { try run(s) { bind($0, 1, h) } }
+            for h in deltas.hostNames { try run(s) { bind($0, 1, h) } }
         }
         var senderDomains: [String: String?] = [:]
         let senderDomain = { (k: AggregateDeltas.MessageKey, st: OpaquePointer, i: Int32) in
@@ -438,19 +477,31 @@ extension BulkWriter {
             let changes =
                 span == BucketTable.messages.smallestSpan
                 ? deltas.messages : AggregateDeltas.folded(deltas.messages, into: span)
-            try applyBuckets(changes, span: span, table: .messages, values: senderDomain)
+            try applyBuckets(
+                changes, span: span, table: .messages,
+                key: { k, st, i in
+                    self.bind(st, i, k.host)
+                    self.bind(st, i + 1, k.sender)
+                    self.bind(st, i + 2, k.account)
+                    self.bind(st, i + 3, k.clientIP)
+                }, values: senderDomain)
         }
         for span in BucketTable.domains.spans.reversed() {
             let changes =
                 span == BucketTable.domains.smallestSpan
                 ? deltas.domains : AggregateDeltas.folded(deltas.domains, into: span)
-            try applyBuckets(changes, span: span, table: .domains, values: { _, _, _ in })
+            try applyBuckets(
+                changes, span: span, table: .domains,
+                key: { k, st, i in
+                    self.bind(st, i, deltas.hostNames[Int(k.host)])
+                    self.bind(st, i + 1, deltas.domainNames.strings[Int(k.domain)])
+                }, values: { _, _, _ in })
         }
     }
 
     private func applyBuckets<Key: AggregateKey>(
         _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable,
-        values: (Key, OpaquePointer, Int32) -> Void
+        key bindKey: (Key, OpaquePointer, Int32) -> Void, values: (Key, OpaquePointer, Int32) -> Void
     ) throws {
         guard !changes.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: table.upsertSQL).sqliteStatement
@@ -465,7 +516,7 @@ extension BulkWriter {
             let st = c.isPureAddition ? upsert : upsertReturning
             bind(st, 1, span)
             bind(st, 2, k.start)
-            k.bindColumns(self, st, from: 3)
+            bindKey(k, st, 3)
             values(k, st, valuesAt)
             bind(st, totalsAt, c.messages)
             bind(st, totalsAt + 1, c.recipients)
@@ -480,13 +531,13 @@ extension BulkWriter {
                 try run(try db.cachedStatement(sql: table.deleteSQL)) { st in
                     bind(st, 1, span)
                     bind(st, 2, k.start)
-                    k.bindColumns(self, st, from: 3)
+                    bindKey(k, st, 3)
                 }
             } else if c.lostAnEdge(first: first, last: last) {
                 try run(try db.cachedStatement(sql: table.recomputeSQL(span: span))) { st in
                     bind(st, 1, span)
                     bind(st, 2, k.start)
-                    k.bindColumns(self, st, from: 3)
+                    bindKey(k, st, 3)
                 }
             }
         }

@@ -145,121 +145,282 @@ struct BulkWriter {
         try applyAggregates(deltas)
     }
 
+    /// Columns of a `messages` row, as `bindMessage` binds them.
+    private static let messageColumns = """
+        id, host, mta, queue_id, message_id, origin, account, client_ip, client_name, sasl_method, sender,
+            sender_domain, size, nrcpt, received_at, completed_at, recipients, delivered, deferred, bounced
+        """
+    private static let recipientColumns = """
+        message, address, domain, original_address, outcome, dsn, relay, reply, last_attempt_at, attempts
+        """
+
+    /// Rows per multi-row INSERT: SQLite's cost of running a statement (opening and closing its cursors, halting,
+    /// resetting) is about that of inserting a row, so new rows go many to a statement (16 and 32 measured best).
+    static let messagesPerStatement = 16
+    static let recipientsPerStatement = 32
+
+    /// `INSERT … VALUES (…), (…)` of `rows` rows of `columns` parameters each.
+    private static func insertSQL(_ head: String, columns: Int, rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ",") + ")"
+        return head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
+    }
+
+    /// Indexed by row count. A new message's row is a plain INSERT: its id was never written (`replaces` is false).
+    private static let newMessagesSQL = (0...messagesPerStatement).map {
+        insertSQL("INSERT INTO messages (\(messageColumns))", columns: 20, rows: $0)
+    }
+    /// The same rows should the plain INSERT find one of their ids taken: written as a rewrite would write them.
+    private static let replacedMessagesSQL = (0...messagesPerStatement).map {
+        insertSQL("INSERT OR REPLACE INTO messages (\(messageColumns))", columns: 20, rows: $0)
+    }
+    /// The table's `ON CONFLICT REPLACE` keeps the last row of a repeated address, as one insert per row did.
+    private static let recipientsSQL = (0...recipientsPerStatement).map {
+        insertSQL("INSERT INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+    }
+
+    /// A new message row waiting for its statement, with its recipients' counts (an open message's recipients may
+    /// be released before its row is written).
+    private struct PendingMessage {
+        var index: Int
+        var recipients: Int64
+        var delivered: Int64
+        var deferred: Int64
+        var bounced: Int64
+    }
+
+    /// A new recipient row waiting for its statement: `writes[message].record.recipients[recipient]`, its domain
+    /// by number in `AggregateDeltas.domainNames` (-1: none).
+    private struct PendingRecipient {
+        var message: Int
+        var recipient: Int
+        var domain: Int32
+    }
+
     private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO messages (id, host, mta, queue_id, message_id, origin, account, client_ip,
-                    client_name, sasl_method, sender, sender_domain, size, nrcpt, received_at, completed_at,
-                    recipients, delivered, deferred, bounced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """)
-        let insertRecipient = try db.cachedStatement(
-            sql: """
-                INSERT INTO recipients (message, address, domain, original_address, outcome, dsn, relay, reply,
-                    last_attempt_at, attempts) VALUES (?,?,?,?,?,?,?,?,?,?)
-                """)
-        let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
-        var columns: [UInt8] = []
+        // Looked up once: the statement cache hashes the SQL, a few kilobytes.
+        let fullMessages = try db.cachedStatement(sql: Self.newMessagesSQL[Self.messagesPerStatement]).sqliteStatement
+        let fullRecipients = try db.cachedStatement(sql: Self.recipientsSQL[Self.recipientsPerStatement])
+            .sqliteStatement
+        var messages: [PendingMessage] = []
+        messages.reserveCapacity(Self.messagesPerStatement)
+        var recipients: [PendingRecipient] = []
+        recipients.reserveCapacity(Self.recipientsPerStatement)
+        // Open messages whose recipients wait only for their rows' statement to be released (see below).
+        var written: [Int] = []
+        var domains: [Int32] = []
+        var tallies: [AggregateDeltas.DomainTally] = []
         for index in writes.indices {
-            // An open message's recipients are shared with its correlator, which may change them again: dropped here,
-            // they are changed in place instead of copied. A finished message's are its last reference, freed later.
-            defer { if writes[index].record.completedAt == nil { writes[index].record.recipients = [] } }
-            let w = writes[index]
-            let m = w.record
-            guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
-            var stored: StoredRecipients?
-            if w.replaces {
-                let select = try db.cachedStatement(sql: StoredRecipients.selectSQL).sqliteStatement
-                defer { sqlite3_reset(select) }
-                bind(select, 1, id)
-                stored = try StoredRecipients(reading: select, step: stepRow)
-                try subtractStoredMessage(id, storedDomainCounts: stored?.domainCounts, from: &deltas)
+            if writes[index].replaces {
+                try flushMessages(&messages, writes, fullMessages)
+                try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
+                try rewriteMessage(&writes[index], &deltas)
+                continue
             }
-            let domains = m.recipients.map { MessageRecord.domain(of: $0.address) }
-            var delivered: Int64 = 0
-            var deferred: Int64 = 0
-            var bounced: Int64 = 0
-            for r in m.recipients {
-                switch r.outcome {
-                case .delivered: delivered += 1
-                case .deferred: deferred += 1
-                case .bounced: bounced += 1
-                case .pending: break
+            let m = writes[index].record
+            guard m.rowID != nil else { throw StoreError("internal error: message \(m.queueID) has no row id") }
+            domains.removeAll(keepingCapacity: true)
+            for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
+            let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
+            messages.append(
+                PendingMessage(
+                    index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                    bounced: bounced))
+            if messages.count == Self.messagesPerStatement { try flushMessages(&messages, writes, fullMessages) }
+            for i in m.recipients.indices {
+                recipients.append(PendingRecipient(message: index, recipient: i, domain: domains[i]))
+                if recipients.count == Self.recipientsPerStatement {
+                    try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
                 }
             }
-            try run(insert) { st in
-                bind(st, 1, id)
-                bind(st, 2, m.host)
-                bind(st, 3, m.mta.rawValue)
-                bind(st, 4, m.queueID)
-                bind(st, 5, m.messageID)
-                bind(st, 6, m.origin.rawValue)
-                bind(st, 7, m.account)
-                bind(st, 8, m.clientIP)
-                bind(st, 9, m.clientName)
-                bind(st, 10, m.saslMethod)
-                bind(st, 11, m.sender)
-                bind(st, 12, m.senderDomain)
-                bind(st, 13, m.size)
-                bind(st, 14, m.announcedRecipients.map(Int64.init))
-                bind(st, 15, m.receivedAt)
-                bind(st, 16, m.completedAt)
-                bind(st, 17, Int64(m.recipientCount))
-                bind(st, 18, delivered)
-                bind(st, 19, deferred)
-                bind(st, 20, bounced)
-            }
-            // A rewrite: the recipients last first (the last row of a repeated address is the one kept), and only
-            // those whose row changes; stored rows the rewrite lacks are deleted.
-            var added: Set<String> = []
-            let order = stored == nil ? Array(m.recipients.indices) : m.recipients.indices.reversed()
-            for i in order {
-                let r = m.recipients[i]
-                let domain = domains[i]
-                if stored != nil {
-                    if let j = stored!.index(of: r.address) {
-                        if stored!.rows[j].visited { continue }
-                        stored!.rows[j].visited = true
-                        RecipientColumns.encode(r, domain: domain, into: &columns)
-                        if stored!.matches(j, columns) { continue }
-                    } else if !added.insert(r.address).inserted {
-                        continue
-                    }
-                }
-                try run(insertRecipient) { st in
-                    bind(st, 1, id)
-                    bind(st, 2, r.address)
-                    bind(st, 3, domain)
-                    bind(st, 4, r.originalAddress)
-                    bind(st, 5, r.outcome.rawValue)
-                    bind(st, 6, r.dsn)
-                    bind(st, 7, r.relay)
-                    bind(st, 8, r.reply)
-                    bind(st, 9, r.lastAttemptAt)
-                    bind(st, 10, Int64(r.attempts))
-                }
-            }
-            if let stored {
-                for row in stored.rows where !row.visited {
-                    try run(deleteRecipient) { st in
-                        bind(st, 1, id)
-                        _ = stored.bytes.withUnsafeBufferPointer { b in
-                            let p = arena.copy(UnsafeBufferPointer(rebasing: b[row.address]))
-                            return sqlite3_bind_text(st, 2, p, Int32(row.address.count), Self.staticText)
-                        }
-                    }
-                }
-            }
-            deltas.saw(host: m.host)
-            if m.origin != .generated {
-                deltas.apply(
-                    sign: 1, host: m.host, sender: m.sender, account: m.account, clientIP: m.clientIP,
-                    receivedAt: m.receivedAt,
-                    values: AggregateDeltas.Values(
-                        recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
-                        bounced: bounced, bytes: m.size ?? 0),
-                    domainCounts: AggregateDeltas.domainCounts(m.recipients, domains: domains))
+            // An open message's recipients are shared with its correlator, which may change them again: dropped once
+            // written, they are changed in place instead of copied. A finished message's are its last reference,
+            // freed later.
+            if m.completedAt == nil { written.append(index) }
+            deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
+            Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
+        }
+        try flushMessages(&messages, writes, fullMessages)
+        try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
+    }
+
+    private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
+        var delivered: Int64 = 0
+        var deferred: Int64 = 0
+        var bounced: Int64 = 0
+        for r in recipients {
+            switch r.outcome {
+            case .delivered: delivered += 1
+            case .deferred: deferred += 1
+            case .bounced: bounced += 1
+            case .pending: break
             }
         }
+        return (delivered, deferred, bounced)
+    }
+
+    private static func addToAggregates(
+        _ m: MessageRecord, _ delivered: Int64, _ deferred: Int64, _ bounced: Int64,
+        _ tallies: [AggregateDeltas.DomainTally], _ deltas: inout AggregateDeltas
+    ) {
+        deltas.saw(host: m.host)
+        if m.origin != .generated {
+            deltas.apply(
+                sign: 1, host: m.host, sender: m.sender, account: m.account, clientIP: m.clientIP,
+                receivedAt: m.receivedAt,
+                values: AggregateDeltas.Values(
+                    recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                    bounced: bounced, bytes: m.size ?? 0),
+                domainCounts: tallies)
+        }
+    }
+
+    /// Writes the waiting message rows in one statement.
+    private func flushMessages(
+        _ pending: inout [PendingMessage], _ writes: [MessageWrite], _ full: OpaquePointer
+    ) throws {
+        guard !pending.isEmpty else { return }
+        defer { pending.removeAll(keepingCapacity: true) }
+        let st =
+            pending.count == Self.messagesPerStatement
+            ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
+        for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
+        var rc = finish(st, rebound: true)
+        if rc == SQLITE_CONSTRAINT {
+            // Not expected: a row id taken all the same is replaced, as a rewrite would.
+            let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
+            for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }
+            rc = finish(replace, rebound: true)
+        }
+        try check(rc)
+    }
+
+    /// Writes the waiting recipient rows in one statement, then releases the recipients of the open messages in
+    /// `release` (all their rows are written).
+    private func flushRecipients(
+        _ pending: inout [PendingRecipient], _ writes: inout [MessageWrite], release: inout [Int],
+        _ deltas: AggregateDeltas, _ full: OpaquePointer
+    ) throws {
+        if !pending.isEmpty {
+            defer { pending.removeAll(keepingCapacity: true) }
+            let st =
+                pending.count == Self.recipientsPerStatement
+                ? full : try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
+            for (k, p) in pending.enumerated() {
+                let at = Int32(k * 10)
+                bind(st, at + 1, writes[p.message].record.rowID!)
+                bindRecipient(
+                    st, at + 1, writes[p.message].record.recipients[p.recipient],
+                    domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+            }
+            try check(finish(st, rebound: true))
+        }
+        for i in release { writes[i].record.recipients = [] }
+        release.removeAll(keepingCapacity: true)
+    }
+
+    /// Binds one `messages` row at parameters `at + 1 …`.
+    private func bindMessage(_ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, _ p: PendingMessage) {
+        bindMessage(
+            st, at, m, recipients: p.recipients, delivered: p.delivered, deferred: p.deferred, bounced: p.bounced)
+    }
+
+    private func bindMessage(
+        _ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, recipients: Int64, delivered: Int64, deferred: Int64,
+        bounced: Int64
+    ) {
+        bind(st, at + 1, m.rowID!)
+        bind(st, at + 2, m.host)
+        bind(st, at + 3, m.mta.rawValue)
+        bind(st, at + 4, m.queueID)
+        bind(st, at + 5, m.messageID)
+        bind(st, at + 6, m.origin.rawValue)
+        bind(st, at + 7, m.account)
+        bind(st, at + 8, m.clientIP)
+        bind(st, at + 9, m.clientName)
+        bind(st, at + 10, m.saslMethod)
+        bind(st, at + 11, m.sender)
+        bind(st, at + 12, m.senderDomain)
+        bind(st, at + 13, m.size)
+        bind(st, at + 14, m.announcedRecipients.map(Int64.init))
+        bind(st, at + 15, m.receivedAt)
+        bind(st, at + 16, m.completedAt)
+        bind(st, at + 17, recipients)
+        bind(st, at + 18, delivered)
+        bind(st, at + 19, deferred)
+        bind(st, at + 20, bounced)
+    }
+
+    /// Binds a `recipients` row's columns after `message` at parameters `at + 1 …`.
+    private func bindRecipient(_ st: OpaquePointer, _ at: Int32, _ r: RecipientRecord, domain: String?) {
+        bind(st, at + 1, r.address)
+        bind(st, at + 2, domain)
+        bind(st, at + 3, r.originalAddress)
+        bind(st, at + 4, r.outcome.rawValue)
+        bind(st, at + 5, r.dsn)
+        bind(st, at + 6, r.relay)
+        bind(st, at + 7, r.reply)
+        bind(st, at + 8, r.lastAttemptAt)
+        bind(st, at + 9, Int64(r.attempts))
+    }
+
+    /// Rewrites a message written earlier (while it was open), one statement per row.
+    private func rewriteMessage(_ w: inout MessageWrite, _ deltas: inout AggregateDeltas) throws {
+        let insert = try db.cachedStatement(sql: Self.replacedMessagesSQL[1])
+        let insertRecipient = try db.cachedStatement(sql: Self.recipientsSQL[1])
+        let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
+        var columns: [UInt8] = []
+        // An open message's recipients are shared with its correlator, which may change them again: dropped here,
+        // they are changed in place instead of copied. A finished message's are its last reference, freed later.
+        defer { if w.record.completedAt == nil { w.record.recipients = [] } }
+        let m = w.record
+        guard let id = m.rowID else { throw StoreError("internal error: message \(m.queueID) has no row id") }
+        let select = try db.cachedStatement(sql: StoredRecipients.selectSQL).sqliteStatement
+        bind(select, 1, id)
+        var stored: StoredRecipients
+        do {
+            defer { sqlite3_reset(select) }
+            stored = try StoredRecipients(reading: select, step: stepRow)
+        }
+        try subtractStoredMessage(id, storedDomainCounts: stored.domainCounts, from: &deltas)
+        let domainIDs = m.recipients.map { deltas.domainID(of: $0.address) }
+        let domains = domainIDs.map { $0 < 0 ? nil : deltas.domainNames.strings[Int($0)] }
+        let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
+        try run(insert) { st in
+            bindMessage(
+                st, 0, m, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                bounced: bounced)
+        }
+        // The recipients last first (the last row of a repeated address is the one kept), and only those whose row
+        // changes; stored rows the rewrite lacks are deleted.
+        var added: Set<String> = []
+        for i in m.recipients.indices.reversed() {
+            let r = m.recipients[i]
+            let domain = domains[i]
+            if let j = stored.index(of: r.address) {
+                if stored.rows[j].visited { continue }
+                stored.rows[j].visited = true
+                RecipientColumns.encode(r, domain: domain, into: &columns)
+                if stored.matches(j, columns) { continue }
+            } else if !added.insert(r.address).inserted {
+                continue
+            }
+            try run(insertRecipient) { st in
+                bind(st, 1, id)
+                bindRecipient(st, 1, r, domain: domain)
+            }
+        }
+        for row in stored.rows where !row.visited {
+            try run(deleteRecipient) { st in
+                bind(st, 1, id)
+                _ = stored.bytes.withUnsafeBufferPointer { b in
+                    let p = arena.copy(UnsafeBufferPointer(rebasing: b[row.address]))
+                    return sqlite3_bind_text(st, 2, p, Int32(row.address.count), Self.staticText)
+                }
+            }
+        }
+        var tallies: [AggregateDeltas.DomainTally] = []
+        deltas.domainCounts(m.recipients, domains: domainIDs, into: &tallies)
+        Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
     }
 
     // MARK: C API
@@ -267,11 +428,22 @@ struct BulkWriter {
     func run(_ statement: Statement, _ binder: (OpaquePointer) -> Void) throws {
         let st = statement.sqliteStatement
         binder(st)
+        try check(finish(st))
+    }
+
+    /// Steps a bound statement that returns no row, resets it and releases its bound text; its result code.
+    /// `rebound`: every parameter is bound again before each run (the multi-row inserts), so the text left bound is
+    /// never read and is not unbound (a loop over hundreds of parameters).
+    private func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
         let rc = sqlite3_step(st)
         sqlite3_reset(st)
         // Unbinds the arena's text before the arena is reused (cheap: no bound value owns memory).
-        sqlite3_clear_bindings(st)
+        if !rebound { sqlite3_clear_bindings(st) }
         arena.reset()
+        return rc
+    }
+
+    private func check(_ rc: Int32) throws {
         guard rc == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Distinct byte strings numbered in order of first sight, found by a hash of their bytes: a batch's recipient
+/// domains, looked up once per recipient without making a `String` of each (most domains are longer than a small
+/// string's 15 bytes, so each would be allocated) and hashed with FNV-1a rather than Swift's SipHash.
+struct ByteStringTable {
+    /// The strings by number, made once each (they are bound to statements).
+    private(set) var strings: [String] = []
+    private var bytes: [UInt8] = []
+    private var ranges: [Range<Int>] = []
+    private var hashes: [UInt64] = []
+    /// Open addressing: a string's number, or -1.
+    private var slots = [Int32](repeating: -1, count: 256)
+
+    init() {}
+
+    /// The number of `key`, numbered now if it is new.
+    mutating func id(of key: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let h = Self.hash(key)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = slots[i]
+            if s < 0 { break }
+            if hashes[Int(s)] == h && equals(Int(s), key) { return s }
+            i = (i + 1) & mask
+        }
+        let id = Int32(strings.count)
+        let start = bytes.count
+        bytes.append(contentsOf: key)
+        ranges.append(start..<bytes.count)
+        hashes.append(h)
+        strings.append(String(decoding: key, as: UTF8.self))
+        slots[i] = id
+        if strings.count * 2 > slots.count { grow() }
+        return id
+    }
+
+    /// The number of `string`.
+    mutating func id(of string: String) -> Int32 {
+        var s = string
+        return s.withUTF8 { id(of: $0) }
+    }
+
+    private func equals(_ i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let r = ranges[i]
+        guard r.count == key.count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            guard let k = key.baseAddress, let p = b.baseAddress else { return r.isEmpty }
+            return memcmp(p + r.lowerBound, k, r.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        var slots = [Int32](repeating: -1, count: self.slots.count * 2)
+        let mask = slots.count - 1
+        for (id, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(id)
+        }
+        self.slots = slots
+    }
+
+    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        // FNV's low bits mix poorly: fold the high ones in, the slot is taken from the low ones.
+        return h ^ (h >> 29)
+    }
+}
