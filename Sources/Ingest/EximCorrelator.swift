@@ -79,9 +79,11 @@ package final class EximCorrelator: Correlator {
 
         /// The index of the recipient `address`, ignoring case.
         func recipientIndex(_ address: String) -> Int? {
-            let recipients = snapshot.record.recipients
-            if indexes == nil && recipients.count <= 16 {
-                return recipients.firstIndex { Entry.sameAddress($0.address, address) }
+            if indexes == nil && snapshot.record.recipients.count <= 16 {
+                return snapshot.record.recipients.withUnsafeBufferPointer { recipients in
+                    for k in recipients.indices where Entry.sameAddress(recipients[k].address, address) { return k }
+                    return nil
+                }
             }
             if indexes == nil {
                 var map: [String: Int] = [:]
@@ -94,16 +96,20 @@ package final class EximCorrelator: Correlator {
         }
 
         func append(_ recipient: RecipientRecord) {
-            let key = Entry.folded(recipient.address)
-            if indexes?[key] == nil { indexes?[key] = snapshot.record.recipients.count }
+            if indexes != nil {
+                let key = Entry.folded(recipient.address)
+                if indexes?[key] == nil { indexes?[key] = snapshot.record.recipients.count }
+            }
             snapshot.record.recipients.append(recipient)
         }
 
         /// Gives recipient `i` a new address (an aliased delivery taking over its original).
         func readdress(_ i: Int, to address: String) {
             snapshot.record.recipients[i].address = address
-            let key = Entry.folded(address)
-            if indexes?[key] == nil { indexes?[key] = i }
+            if indexes != nil {
+                let key = Entry.folded(address)
+                if indexes?[key] == nil { indexes?[key] = i }
+            }
         }
 
         /// `s` with ASCII upper case lowered (as `sameAddress` compares).
@@ -363,7 +369,13 @@ package final class EximCorrelator: Correlator {
                     relay: d.relay, reply: d.reply, lastAttemptAt: time, attempts: 1))
             return
         }
-        var r = entry.snapshot.record.recipients[i]
+        update(&entry.snapshot.record.recipients[i], with: d, outcome: outcome, at: time)
+    }
+
+    /// Applies a further result to a known recipient, in place.
+    private static func update(
+        _ r: inout RecipientRecord, with d: EximDelivery, outcome: RecipientOutcome, at time: Int64
+    ) {
         let keepFinal = outcome == .deferred && (r.outcome == .delivered || r.outcome == .bounced)
         if !keepFinal {
             r.outcome = outcome
@@ -374,7 +386,6 @@ package final class EximCorrelator: Correlator {
         if r.originalAddress == nil { r.originalAddress = d.originalAddress }
         r.attempts += 1
         r.lastAttemptAt = time
-        entry.snapshot.record.recipients[i] = r
     }
 
     // MARK: duplicates

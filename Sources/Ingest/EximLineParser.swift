@@ -215,7 +215,8 @@ package enum EximLineParser {
         var i = skipSpaces(header, 0)
         let addrEnd = tokenEnd(header, i)
         guard addrEnd > i else { return .unparsed("exim: delivery without address") }
-        var d = EximDelivery(messageID: id, flag: flag, address: address(header.slice(i, addrEnd), strings))
+        let recipient = address(header.slice(i, addrEnd), strings)
+        var originalAddress: String? = nil
         i = skipSpaces(header, addrEnd)
         // `+all_parents`: `(a@x, b@y)`.
         if i < header.count, header[i] == UInt8(ascii: "(") {
@@ -225,12 +226,13 @@ package enum EximLineParser {
         if i < header.count, header[i] == UInt8(ascii: "<") {
             let end = tokenEnd(header, i)
             let orig = angleStripped(header.slice(i, end))
-            if !orig.isEmpty { d.originalAddress = orig.string }
+            if !orig.isEmpty { originalAddress = orig.string }
             i = end
         }
         var hostInfo: HostParts? = nil
         var transport: ByteSlice? = nil
         var confirmation: ByteSlice? = nil
+        var senderField: ByteSlice? = nil
         while true {
             i = skipSpaces(header, i)
             guard i < header.count else { break }
@@ -244,33 +246,40 @@ package enum EximLineParser {
                     continue
                 case UInt8(ascii: "T"): transport = value
                 case UInt8(ascii: "C"): confirmation = value
-                case UInt8(ascii: "F"): d.sender = address(value, strings)
+                case UInt8(ascii: "F"): senderField = value
                 default: break
                 }
             }
             i = end
         }
         if hostInfo == nil, let text = errorText, let h = hostInError(text) { hostInfo = h }
+        var relay: String? = nil
         if let h = hostInfo, h.name != nil || h.ip != nil {
-            d.relay = h.relay(strings)
+            relay = h.relay(strings)
         } else if let t = transport, !t.isEmpty {
-            d.relay = t.string(strings)
+            relay = t.string(strings)
         }
+        var reply: String? = nil
+        var dsn: String? = nil
         if let c = confirmation {
             let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
             if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                d.reply = shortened(inner, strings)
-                d.dsn = enhancedStatus(inner)
+                reply = shortened(inner, strings)
+                dsn = enhancedStatus(inner)
             } else {
                 let bytes = unquotedBytes(c)
-                d.reply = shortened(bytes, strings)
-                d.dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
+                reply = shortened(bytes, strings)
+                dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
             }
         } else if let text = errorText {
-            d.reply = shortened(text, strings)
-            d.dsn = enhancedStatus(text)
+            reply = shortened(text, strings)
+            dsn = enhancedStatus(text)
         }
-        return .event(.delivery(d))
+        return .event(
+            .delivery(
+                EximDelivery(
+                    messageID: id, flag: flag, address: recipient, originalAddress: originalAddress, relay: relay,
+                    reply: reply, dsn: dsn, sender: senderField.map { address($0, strings) })))
     }
 
     /// The host named inside an error text: `SMTP error from remote mail server after RCPT TO:<…>: host NAME [IP]:
