@@ -27,6 +27,10 @@ package final class EximCorrelator: Correlator {
     private struct Key: Hashable {
         let host: Int32
         let id: EximMessageID
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(id.hashWord &+ UInt64(UInt32(bitPattern: host)))
+        }
     }
 
     private struct ProcessKey: Hashable {
@@ -70,8 +74,9 @@ package final class EximCorrelator: Correlator {
         var saved = false
         /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
         var rowBehind = false
-        /// Recipient indexes by lower-cased address, built once a message has many recipients.
-        private var indexes: [String: Int]? = nil
+        /// Recipient indexes by a 64-bit hash of the lower-cased address, built once a message has many recipients.
+        /// Two addresses of one message sharing a hash (odds about n² / 2⁶⁵) would be taken for one.
+        private var indexes: [UInt64: Int]? = nil
 
         init(_ snapshot: Snapshot) {
             self.snapshot = snapshot
@@ -86,18 +91,20 @@ package final class EximCorrelator: Correlator {
                 }
             }
             if indexes == nil {
-                var map: [String: Int] = [:]
-                for (i, r) in snapshot.record.recipients.enumerated() where map[Entry.folded(r.address)] == nil {
-                    map[Entry.folded(r.address)] = i
+                var map: [UInt64: Int] = [:]
+                map.reserveCapacity(snapshot.record.recipients.count * 2)
+                for (i, r) in snapshot.record.recipients.enumerated() {
+                    let key = Entry.foldedHash(r.address)
+                    if map[key] == nil { map[key] = i }
                 }
                 indexes = map
             }
-            return indexes?[Entry.folded(address)]
+            return indexes?[Entry.foldedHash(address)]
         }
 
         func append(_ recipient: RecipientRecord) {
             if indexes != nil {
-                let key = Entry.folded(recipient.address)
+                let key = Entry.foldedHash(recipient.address)
                 if indexes?[key] == nil { indexes?[key] = snapshot.record.recipients.count }
             }
             snapshot.record.recipients.append(recipient)
@@ -107,15 +114,20 @@ package final class EximCorrelator: Correlator {
         func readdress(_ i: Int, to address: String) {
             snapshot.record.recipients[i].address = address
             if indexes != nil {
-                let key = Entry.folded(address)
+                let key = Entry.foldedHash(address)
                 if indexes?[key] == nil { indexes?[key] = i }
             }
         }
 
-        /// `s` with ASCII upper case lowered (as `sameAddress` compares).
-        private static func folded(_ s: String) -> String {
-            guard s.utf8.contains(where: { $0 &- 65 < 26 }) else { return s }
-            return String(decoding: s.utf8.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        /// A hash of `s` with ASCII upper case lowered (as `sameAddress` compares): FNV-1a, then mixed.
+        private static func foldedHash(_ s: String) -> UInt64 {
+            var s = s
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            s.withUTF8 { bytes in
+                for c in bytes { h = (h ^ UInt64(c &- 65 < 26 ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3 }
+            }
+            h ^= h >> 33
+            return h &* 0xFF51_AFD7_ED55_8CCD
         }
 
         /// Equal ignoring ASCII case (non-ASCII bytes compare exactly).
@@ -334,13 +346,13 @@ package final class EximCorrelator: Correlator {
             r.account = nil
         } else if let id = a.authenticatedID, !id.isEmpty {
             r.origin = a.host == nil && local ? .local : .smtp
-            r.account = "sasl:\(id)"
+            r.account = "sasl:" + id
         } else if let ip = a.host?.ip, !ip.isEmpty {
             r.origin = .smtp
-            r.account = "ip:\(ip)"
+            r.account = "ip:" + ip
         } else if a.host == nil && local {
             r.origin = .local
-            r.account = a.user.map { "local:\($0)" }
+            r.account = a.user.map { "local:" + $0 }
         } else if a.host != nil || a.protocolName != nil {
             r.origin = .smtp
             r.account = nil

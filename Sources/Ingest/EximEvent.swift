@@ -49,8 +49,12 @@ package struct EximMessageID: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     /// One word mixed from the three: the hasher then runs once instead of three times.
+    package var hashWord: UInt64 {
+        w0 &* 0x9E37_79B9_7F4A_7C15 ^ w1 &* 0xC2B2_AE3D_27D4_EB4F ^ w2
+    }
+
     package func hash(into hasher: inout Hasher) {
-        hasher.combine(w0 &* 0x9E37_79B9_7F4A_7C15 ^ w1 &* 0xC2B2_AE3D_27D4_EB4F ^ w2)
+        hasher.combine(hashWord)
     }
 
     package init(from decoder: any Decoder) throws {

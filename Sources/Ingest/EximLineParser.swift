@@ -158,14 +158,22 @@ package enum EximLineParser {
         var i = skipSpaces(r, 0)
         let senderEnd = tokenEnd(r, i)
         guard senderEnd > i else { return .unparsed("exim: arrival without sender") }
-        var a = EximArrival(messageID: id, sender: address(r.slice(i, senderEnd), strings))
+        let sender = address(r.slice(i, senderEnd), strings)
+        var host: EximHost? = nil
+        var user: String? = nil
+        var protocolName: String? = nil
+        var authenticator: (String?, String?) = (nil, nil)
+        var size: Int64? = nil
+        var headerMessageID: String? = nil
+        var bounceOf: String? = nil
+        var recipients: [String]? = nil
         i = senderEnd
         while true {
             i = skipSpaces(r, i)
             guard i < r.count else { break }
             if r.hasPrefix("for ", at: i) {
                 // `+received_recipients`: the rest of the line. A line syslog cut short may end mid-address.
-                if !truncated { a.recipients = words(r.dropFirst(i + 4)).map { address($0, strings) } }
+                if !truncated { recipients = words(r.dropFirst(i + 4)).map { address($0, strings) } }
                 break
             }
             let end = tokenEnd(r, i)
@@ -178,23 +186,28 @@ package enum EximLineParser {
                 switch key[0] {
                 case UInt8(ascii: "H"):
                     var j = i + 2
-                    a.host = host(r, &j)
+                    host = Self.host(r, &j)
                     i = j
                     continue
-                case UInt8(ascii: "U"): a.user = unquoted(value)
-                case UInt8(ascii: "P"): a.protocolName = value.string
-                case UInt8(ascii: "A"): (a.authenticator, a.authenticatedID) = authenticator(value)
-                case UInt8(ascii: "S"): a.size = value.decimal
-                case UInt8(ascii: "R"): a.bounceOf = value.isEmpty ? nil : value.string
+                case UInt8(ascii: "U"): user = unquoted(value)
+                case UInt8(ascii: "P"): protocolName = value.string
+                case UInt8(ascii: "A"): authenticator = Self.authenticator(value)
+                case UInt8(ascii: "S"): size = value.decimal
+                case UInt8(ascii: "R"): bounceOf = value.isEmpty ? nil : value.string
                 default: break
                 }
             case 2:
-                if key.equals("id"), !value.isEmpty { a.headerMessageID = angleStripped(value).string }
+                if key.equals("id"), !value.isEmpty { headerMessageID = angleStripped(value).string }
             default: break
             }
             i = end
         }
-        return .event(.arrival(a))
+        return .event(
+            .arrival(
+                EximArrival(
+                    messageID: id, sender: sender, host: host, user: user, protocolName: protocolName,
+                    authenticator: authenticator.0, authenticatedID: authenticator.1, size: size,
+                    headerMessageID: headerMessageID, bounceOf: bounceOf, recipients: recipients)))
     }
 
     /// `=> addr [(parents)] [<orig>] [F=<s>] [P=<rp>] R=… T=… [S=…] [H=name [ip]:port] [X=…] [C="…"] [QT=… DT=…]`,
@@ -263,12 +276,13 @@ package enum EximLineParser {
         var dsn: String? = nil
         if let c = confirmation {
             let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
+            // Not shared: a confirmation mostly names the next hop's queue ID, so it seldom recurs.
             if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                reply = shortened(inner, strings)
+                reply = shortened(inner)
                 dsn = enhancedStatus(inner)
             } else {
                 let bytes = unquotedBytes(c)
-                reply = shortened(bytes, strings)
+                reply = shortened(bytes)
                 dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
             }
         } else if let text = errorText {
