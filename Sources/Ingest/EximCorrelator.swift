@@ -31,6 +31,16 @@ package final class EximCorrelator: Correlator {
         func hash(into hasher: inout Hasher) {
             hasher.combine(id.hashWord &+ UInt64(UInt32(bitPattern: host)))
         }
+
+        /// What `Dictionary` asks for: the ID's words mixed once more with the table's seed, instead of `Hasher`'s
+        /// SipHash rounds (a lookup per line; the IDs come from the relay's own logs).
+        func _rawHashValue(seed: Int) -> Int {
+            var h = (id.hashWord &+ UInt64(UInt32(bitPattern: host))) ^ UInt64(UInt(bitPattern: seed))
+            h ^= h >> 32
+            h = h &* 0xD6E8_FEB8_6659_FD93
+            h ^= h >> 32
+            return Int(truncatingIfNeeded: h)
+        }
     }
 
     private struct ProcessKey: Hashable {
@@ -102,7 +112,7 @@ package final class EximCorrelator: Correlator {
             return indexes?[Entry.foldedHash(address)]
         }
 
-        func append(_ recipient: RecipientRecord) {
+        func append(_ recipient: consuming RecipientRecord) {
             if indexes != nil {
                 let key = Entry.foldedHash(recipient.address)
                 if indexes?[key] == nil { indexes?[key] = snapshot.record.recipients.count }
@@ -262,10 +272,13 @@ package final class EximCorrelator: Correlator {
 
     // MARK: events
 
-    private func apply(_ event: EximEvent, envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
+    /// Takes `event` apart: its texts move into the records rather than being copied.
+    private func apply(
+        _ event: consuming EximEvent, envelope: Envelope, host: String, position: SourcePosition
+    ) -> LineVerdict {
         let time = envelope.time
-        switch event {
-        case .arrival(let a):
+        switch consume event {
+        case .arrival(var a):
             let key = Key(host: hostIndex(host), id: a.messageID)
             if let existing = open[key],
                 existing.snapshot.record.receivedAt != time || existing.snapshot.record.sender != a.sender
@@ -287,8 +300,9 @@ package final class EximCorrelator: Correlator {
                 entry = Entry(Snapshot(record: record, emitted: false, lastSeen: time))
                 open[key] = entry
             }
-            Self.fill(&entry.snapshot.record, from: a, at: time)
-            if let list = a.recipients {
+            let announced = a.recipients.take()
+            Self.fill(&entry.snapshot.record, from: &a, at: time)
+            if let list = announced {
                 entry.snapshot.record.announcedRecipients = list.count
                 for address in list where entry.recipientIndex(address) == nil {
                     entry.append(RecipientRecord(address: address, outcome: .pending))
@@ -297,9 +311,9 @@ package final class EximCorrelator: Correlator {
             touch(entry, at: time)
             return .parsed
 
-        case .delivery(let d):
+        case .delivery(var d):
             guard let entry = open[Key(host: hostIndex(host), id: d.messageID)] else { return .skipped }
-            Self.record(d, in: entry, at: time)
+            Self.record(&d, in: entry, at: time)
             touch(entry, at: time)
             return .parsed
 
@@ -312,7 +326,9 @@ package final class EximCorrelator: Correlator {
             return .parsed
 
         case .rejection(let r):
-            if isRejectLog(position.file) || isSyslogCopy(event, envelope: envelope, host: host) { return .skipped }
+            if isRejectLog(position.file) || isSyslogCopy(.rejection(r), envelope: envelope, host: host) {
+                return .skipped
+            }
             output.rejects.append(
                 RejectRecord(
                     host: host, mta: .exim, at: time, kind: r.kind, stage: r.stage,
@@ -322,7 +338,9 @@ package final class EximCorrelator: Correlator {
             return .parsed
 
         case .authFailure(let f):
-            if isRejectLog(position.file) || isSyslogCopy(event, envelope: envelope, host: host) { return .skipped }
+            if isRejectLog(position.file) || isSyslogCopy(.authFailure(f), envelope: envelope, host: host) {
+                return .skipped
+            }
             output.authFailures.append(
                 AuthFailureRecord(
                     host: host, mta: .exim, at: time, clientIP: f.host?.ip, clientName: f.host?.name, login: f.login,
@@ -331,15 +349,11 @@ package final class EximCorrelator: Correlator {
         }
     }
 
-    /// Sets the arrival's fields and the account (SPEC: outgoing user).
-    private static func fill(_ r: inout MessageRecord, from a: EximArrival, at time: Int64) {
+    /// Sets the arrival's fields and the account (SPEC: outgoing user); the texts move out of `a`.
+    private static func fill(_ r: inout MessageRecord, from a: inout EximArrival, at time: Int64) {
         r.sender = a.sender
         r.receivedAt = time
         r.size = a.size
-        r.messageID = a.headerMessageID
-        r.clientIP = a.host?.ip
-        r.clientName = a.host?.name
-        r.saslMethod = a.authenticator
         let local = a.protocolName.map { $0.hasPrefix("local") } ?? (a.host == nil && a.user != nil)
         if a.bounceOf != nil {
             r.origin = .generated
@@ -360,10 +374,15 @@ package final class EximCorrelator: Correlator {
             r.origin = .unknown
             r.account = nil
         }
+        r.messageID = a.headerMessageID.take()
+        r.clientIP = a.host?.ip.take()
+        r.clientName = a.host?.name.take()
+        r.saslMethod = a.authenticator.take()
     }
 
-    /// Applies one delivery line to its recipient (addresses compare without regard to case).
-    private static func record(_ d: EximDelivery, in entry: Entry, at time: Int64) {
+    /// Applies one delivery line to its recipient (addresses compare without regard to case); the texts move out
+    /// of `d`.
+    private static func record(_ d: inout EximDelivery, in entry: Entry, at time: Int64) {
         let outcome = d.outcome
         var index = entry.recipientIndex(d.address)
         if index == nil, let orig = d.originalAddress, let i = entry.recipientIndex(orig) {
@@ -375,27 +394,30 @@ package final class EximCorrelator: Correlator {
             }
         }
         guard let i = index else {
+            var address = ""
+            swap(&address, &d.address)
             entry.append(
                 RecipientRecord(
-                    address: d.address, originalAddress: d.originalAddress, outcome: outcome, dsn: d.dsn,
-                    relay: d.relay, reply: d.reply, lastAttemptAt: time, attempts: 1))
+                    address: address, originalAddress: d.originalAddress.take(), outcome: outcome,
+                    dsn: d.dsn.take(), relay: d.relay.take(), reply: d.reply.take(), lastAttemptAt: time,
+                    attempts: 1))
             return
         }
-        update(&entry.snapshot.record.recipients[i], with: d, outcome: outcome, at: time)
+        update(&entry.snapshot.record.recipients[i], with: &d, outcome: outcome, at: time)
     }
 
     /// Applies a further result to a known recipient, in place.
     private static func update(
-        _ r: inout RecipientRecord, with d: EximDelivery, outcome: RecipientOutcome, at time: Int64
+        _ r: inout RecipientRecord, with d: inout EximDelivery, outcome: RecipientOutcome, at time: Int64
     ) {
         let keepFinal = outcome == .deferred && (r.outcome == .delivered || r.outcome == .bounced)
         if !keepFinal {
             r.outcome = outcome
-            r.dsn = d.dsn
-            r.relay = d.relay
-            r.reply = d.reply
+            r.dsn = d.dsn.take()
+            r.relay = d.relay.take()
+            r.reply = d.reply.take()
         }
-        if r.originalAddress == nil { r.originalAddress = d.originalAddress }
+        if r.originalAddress == nil { r.originalAddress = d.originalAddress.take() }
         r.attempts += 1
         r.lastAttemptAt = time
     }
