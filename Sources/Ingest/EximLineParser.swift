@@ -289,11 +289,11 @@ package enum EximLineParser {
             reply = shortened(text, strings)
             dsn = enhancedStatus(text)
         }
-        return .event(
-            .delivery(
-                EximDelivery(
-                    messageID: id, flag: flag, address: recipient, originalAddress: originalAddress, relay: relay,
-                    reply: reply, dsn: dsn, sender: senderField.map { address($0, strings) })))
+        let sender = senderField.map { address($0, strings) }
+        let d = EximDelivery(
+            messageID: id, flag: flag, address: recipient, originalAddress: originalAddress, relay: relay,
+            reply: reply, dsn: dsn, sender: sender)
+        return .event(.delivery(d))
     }
 
     /// The host named inside an error text: `SMTP error from remote mail server after RCPT TO:<…>: host NAME [IP]:
@@ -737,31 +737,48 @@ package enum EximLineParser {
     /// The end of the word at `i`: the next space outside double quotes (`T="a b"`, `A=x:"a b"`, `"a b"@x`).
     @inline(__always) static func tokenEnd(_ s: ByteSlice, _ i: Int) -> Int {
         var j = i
-        while j < s.count {
-            let c = s[j]
-            if c == 0x20 { return j }
-            if c == UInt8(ascii: "\"") {
-                j = quotedEnd(s, j)
-                continue
-            }
-            j += 1
+        while true {
+            j = firstIndex(of: 0x20, or: UInt8(ascii: "\""), in: s, from: j)
+            guard j < s.count, s[j] != 0x20 else { return j }
+            j = quotedEnd(s, j)
         }
-        return j
     }
 
     /// The index after the closing quote of the string opening at `i`, or the end when it never closes.
     @inline(__always) static func quotedEnd(_ s: ByteSlice, _ i: Int) -> Int {
         var j = i + 1
+        while true {
+            j = firstIndex(of: UInt8(ascii: "\\"), or: UInt8(ascii: "\""), in: s, from: j)
+            guard j < s.count else { return s.count }
+            if s[j] == UInt8(ascii: "\"") { return j + 1 }
+            j += 2
+        }
+    }
+
+    /// The index of the first `a` or `b` in `s` at or after `from`, or the end (at least `from`): eight bytes at a
+    /// time, each compared without a branch (a zero byte of `word ^ pattern` is a match; the lowest one found by the
+    /// borrow trick is exact).
+    @inline(__always) static func firstIndex(of a: UInt8, or b: UInt8, in s: ByteSlice, from: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let pa = ones &* UInt64(a)
+        let pb = ones &* UInt64(b)
+        let raw = UnsafeRawPointer(s.base)
+        var j = from
+        while j + 8 <= s.count {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            let x = w ^ pa
+            let y = w ^ pb
+            let m = ((x &- ones) & ~x | (y &- ones) & ~y) & highs
+            if m != 0 { return j + m.trailingZeroBitCount >> 3 }
+            j += 8
+        }
         while j < s.count {
             let c = s[j]
-            if c == UInt8(ascii: "\\") {
-                j += 2
-                continue
-            }
-            if c == UInt8(ascii: "\"") { return j + 1 }
+            if c == a || c == b { return j }
             j += 1
         }
-        return s.count
+        return j
     }
 
     /// The end of an address at `i`: `<…>` or a bare word; a trailing `:` is not part of it.
@@ -841,13 +858,16 @@ package enum EximLineParser {
         bytes.withUnsafeBufferPointer { shortened(ByteSlice($0), strings) }
     }
 
-    /// The first enhanced status code (RFC 3463: `class.subject.detail`, class 2, 4 or 5) in a reply.
+    /// The first enhanced status code (RFC 3463: `class.subject.detail`, class 2, 4 or 5) in a reply; tried at each
+    /// `.` in turn.
     static func enhancedStatus(_ b: ByteSlice) -> String? {
-        var i = 0
         let n = b.count
-        while i + 4 < n {
+        var from = 1
+        while let dot = b.firstIndex(of: 46, from: from) {
+            let i = dot - 1
+            guard i + 4 < n else { return nil }
             let c = b[i]
-            if (c == 50 || c == 52 || c == 53) && b[i + 1] == 46 && (i == 0 || !isAlnum(b[i - 1]) && b[i - 1] != 46) {
+            if (c == 50 || c == 52 || c == 53) && (i == 0 || !isAlnum(b[i - 1]) && b[i - 1] != 46) {
                 var j = i + 2
                 let s1 = j
                 while j < n && isDigit(b[j]) && j - s1 < 3 { j += 1 }
@@ -860,7 +880,7 @@ package enum EximLineParser {
                     }
                 }
             }
-            i += 1
+            from = dot + 1
         }
         return nil
     }
