@@ -640,7 +640,7 @@ package enum EximLineParser {
         private func write(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
             var k = 0
             func put(_ b: ByteSlice) {
-                for j in 0..<b.count { out[k + j] = b[j] }
+                UnsafeMutableRawPointer(out.baseAddress! + k).copyMemory(from: b.base, byteCount: b.count)
                 k += b.count
             }
             if let name { put(name) }
