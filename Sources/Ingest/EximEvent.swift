@@ -35,12 +35,8 @@ package struct EximMessageID: Hashable, Sendable, Codable, CustomStringConvertib
 
     package var description: String {
         let n = w2 == 0 ? 16 : 23
-        return String(unsafeUninitializedCapacity: n) { out in
-            for i in 0..<n {
-                let word = i < 8 ? w0 : i < 16 ? w1 : w2
-                out[i] = UInt8(truncatingIfNeeded: word >> UInt64((i & 7) * 8))
-            }
-            return n
+        return withUnsafeBytes(of: (w0.littleEndian, w1.littleEndian, w2.littleEndian)) { bytes in
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<n]), as: UTF8.self)
         }
     }
 
