@@ -211,6 +211,7 @@ package final class EximCorrelator: Correlator {
             for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
+        output.messages.reserveCapacity(dirty.count)
         for entry in dirty {
             entry.isDirty = false
             if output.settleRow(
@@ -219,9 +220,16 @@ package final class EximCorrelator: Correlator {
                 rowsBehind.append(entry)
             }
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
+            // A closed entry's state is only deleted: no copy of its snapshot for an encoder never called.
+            let encode: @Sendable () -> [UInt8]
+            if entry.closed {
+                encode = { [] }
+            } else {
+                let snapshot = entry.snapshot
+                encode = { snapshot.encoded }
+            }
             entry.saved = output.settleOpenState(
-                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { [snapshot = entry.snapshot] in snapshot.encoded }
+                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen, encode: encode)
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
