@@ -50,7 +50,7 @@ package struct EnvelopeParser {
     private var lastMonth = 0
     /// The last classic stamp read (up to its clock's end) and its instant: most lines repeat the stamp of the line
     /// before them, and comparing 15 bytes costs much less than reading a date.
-    private var lastStamp: (bytes: SIMD16<UInt8>, count: Int, time: Int64)?
+    private var lastStamp: (head: (UInt64, UInt64), time: Int64)?
 
     package init(timeZone: TimeZone, pinnedYear: Int? = nil, reference: Int64) {
         self.zone = ZoneConverter(timeZone: timeZone)
@@ -100,8 +100,11 @@ package struct EnvelopeParser {
     // MARK: classic `Nov  9 00:02:48 host prog[pid]: msg`
 
     private mutating func parseClassic(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
-        if let last = lastStamp, s.count > last.count, s[last.count] == 0x20, Self.head(s) == last.bytes {
-            return hostAndProgram(s.dropFirst(last.count + 1), time: last.time, style: .classic)
+        if let last = lastStamp, s[15] == 0x20 {
+            let head = Self.head(s)
+            if head.0 == last.head.0 && head.1 == last.head.1 {
+                return hostAndProgram(s.dropFirst(16), time: last.time, style: .classic)
+            }
         }
         let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
         guard let month = Self.months[key], s[3] == 0x20 else { return .failure(.unknownStamp) }
@@ -127,15 +130,14 @@ package struct EnvelopeParser {
         let local = CivilTime.epoch(year: y, month: month, day: day, hour: h, minute: m, second: min(sec, 59))
         let time = zone.utc(fromLocal: local)
         // Reusable when the stamp ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
-        lastStamp = i == 15 ? (Self.head(s), i, time) : nil
+        lastStamp = i == 15 ? (Self.head(s), time) : nil
         return hostAndProgram(s.dropFirst(i + 1), time: time, style: .classic)
     }
 
-    /// The first 15 bytes of `s` (at least 16 long), the 16th zeroed.
-    @inline(__always) private static func head(_ s: ByteSlice) -> SIMD16<UInt8> {
-        var v = SIMD16<UInt8>()
-        for k in 0..<15 { v[k] = s[k] }
-        return v
+    /// The first 15 bytes of `s` (at least 16 long) as two overlapping words: bytes 0–7 and 7–14.
+    @inline(__always) private static func head(_ s: ByteSlice) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(s.base)
+        return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 7, as: UInt64.self))
     }
 
     private mutating func inferYear(month: Int, day: Int) -> Int {
@@ -307,11 +309,9 @@ package struct EnvelopeParser {
         let host = s.slice(0, sp)
         let rest = s.dropFirst(sp + 1)
         // The tag ends at ": " (or "[pid]: "); a bare "host message" line has no tag.
-        var i = 0
-        while i < rest.count {
+        if let i = rest.firstIndex(of: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20) {
             let c = rest[i]
-            if c == UInt8(ascii: "[") {
-                guard let close = rest.firstIndex(of: UInt8(ascii: "]"), from: i) else { break }
+            if c == UInt8(ascii: "["), let close = rest.firstIndex(of: UInt8(ascii: "]"), from: i) {
                 let program = rest.slice(0, i)
                 let pid = rest.slice(i + 1, close)
                 var j = close + 1
@@ -330,8 +330,6 @@ package struct EnvelopeParser {
                         time: time, style: style, host: host, program: program, pid: nil, message: rest.dropFirst(j))
                 )
             }
-            if c == 0x20 { break }
-            i += 1
         }
         return .success(Envelope(time: time, style: style, host: host, program: nil, pid: nil, message: rest))
     }
