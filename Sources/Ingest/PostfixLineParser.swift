@@ -19,12 +19,18 @@ package enum PostfixParseResult: Sendable, Equatable {
 ///         delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4Nm2M…)
 package enum PostfixLineParser {
     /// Daemons whose every line is operational noise for relaysum (their rejects, if any, are handled first).
-    private static let quietDaemons: Set<String> = [
-        "anvil", "scache", "master", "postfix-script", "tlsmgr", "postscreen", "dnsblog", "verify",
-        "trivial-rewrite", "proxymap", "postmap", "postdrop", "sendmail", "postqueue", "flush", "showq",
-        "tlsproxy", "spawn", "postlogd", "postlog", "postconf", "postalias", "postkick", "postlock", "oqmgr-stats",
-        "script", "policyd-spf", "policy-spf", "postfix",
-    ]
+    /// Compared as bytes: making a `String` of the daemon to look it up in a set cost more than the whole list.
+    private static func isQuietDaemon(_ daemon: ByteSlice) -> Bool {
+        for name: StaticString in [
+            "anvil", "scache", "master", "postfix-script", "tlsmgr", "postscreen", "dnsblog", "verify",
+            "trivial-rewrite", "proxymap", "postmap", "postdrop", "sendmail", "postqueue", "flush", "showq",
+            "tlsproxy", "spawn", "postlogd", "postlog", "postconf", "postalias", "postkick", "postlock", "oqmgr-stats",
+            "script", "policyd-spf", "policy-spf", "postfix",
+        ] where daemon.equals(name) {
+            return true
+        }
+        return false
+    }
 
     /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
     ///
@@ -32,15 +38,24 @@ package enum PostfixLineParser {
     package static func parse(
         daemon: ByteSlice, message m: ByteSlice, strings: StringCache? = nil
     ) -> PostfixParseResult {
-        // Severity prefixes: only SASL failures matter among warnings.
-        if m.hasPrefix("warning: ") {
-            if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
-            return .skipped
-        }
-        if m.hasPrefix("error: ") || m.hasPrefix("fatal: ") || m.hasPrefix("panic: ") || m.hasPrefix("info: ")
-            || m.hasPrefix("statistics: ") || m.hasPrefix("daemon started") || m.hasPrefix("refreshing the Postfix")
-        {
-            return .skipped
+        // Each prefix below is compared only when the first byte could start it: most lines start with a queue ID.
+        switch m.isEmpty ? 0 : m[0] {
+        case UInt8(ascii: "w"):
+            // Severity prefixes: only SASL failures matter among warnings.
+            if m.hasPrefix("warning: ") {
+                if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
+                return .skipped
+            }
+        case UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "p"), UInt8(ascii: "i"), UInt8(ascii: "s"),
+            UInt8(ascii: "d"), UInt8(ascii: "r"):
+            if m.hasPrefix("error: ") || m.hasPrefix("fatal: ") || m.hasPrefix("panic: ") || m.hasPrefix("info: ")
+                || m.hasPrefix("statistics: ") || m.hasPrefix("daemon started")
+                || m.hasPrefix("refreshing the Postfix")
+            {
+                return .skipped
+            }
+        default:
+            break
         }
         if m.hasPrefix("NOQUEUE: ") {
             let rest = m.dropFirst(9)
@@ -394,8 +409,7 @@ package enum PostfixLineParser {
     // MARK: lines without a queue ID
 
     private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
-        let name = daemon.string
-        if quietDaemons.contains(name) { return .skipped }
+        if isQuietDaemon(daemon) { return .skipped }
         for prefix: StaticString in [
             "connect from", "disconnect from", "lost connection", "timeout after", "too many errors",
             "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept error", "SSL_connect error",
@@ -414,7 +428,7 @@ package enum PostfixLineParser {
         if m.firstIndex(of: "to=<") == nil && m.firstIndex(of: "from=<") == nil && m.firstIndex(of: "client=") == nil {
             return .skipped
         }
-        return .unparsed("postfix/\(name): unknown message")
+        return .unparsed("postfix/\(daemon.string): unknown message")
     }
 
     // MARK: pieces
@@ -432,22 +446,49 @@ package enum PostfixLineParser {
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {
         guard id.count >= 5, id.count <= 24 else { return false }
-        var hex = true
+        // The classes of every byte or'ed together, and the digits counted: one table load per byte.
+        var seen: UInt8 = 0
         var digits = 0
-        var vowels = 0
+        let table = queueIDClasses
         for i in 0..<id.count {
-            let c = id[i]
-            let digit = c &- 48 < 10
-            let l = c | 0x20
-            let letter = l >= UInt8(ascii: "a") && l <= UInt8(ascii: "z")
-            guard digit || letter else { return false }
-            if digit { digits += 1 }
-            if !(digit || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))) { hex = false }
-            if l == 0x61 || l == 0x65 || l == 0x69 || l == 0x6F || l == 0x75 { vowels += 1 }
+            let k = table[Int(id[i])]
+            seen |= k
+            digits &+= Int(k & QueueIDClass.digit)
         }
+        guard seen & QueueIDClass.other == 0 else { return false }
         // Short IDs are upper-case hex; long IDs (10+ characters) mix digits and letters, normally without vowels.
-        return hex || (id.count >= 10 && (vowels == 0 || digits > 0))
+        return seen & QueueIDClass.notHex == 0 || (id.count >= 10 && (seen & QueueIDClass.vowel == 0 || digits > 0))
     }
+
+    /// Bits of `queueIDClasses`.
+    private enum QueueIDClass {
+        static let digit: UInt8 = 1
+        /// Neither a digit nor `A`–`F`.
+        static let notHex: UInt8 = 2
+        static let vowel: UInt8 = 4
+        /// Neither a digit nor an ASCII letter.
+        static let other: UInt8 = 8
+    }
+
+    /// The `QueueIDClass` bits of each byte value.
+    nonisolated(unsafe) private static let queueIDClasses: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for c in 0..<256 {
+            let b = UInt8(c)
+            let l = b | 0x20
+            var k: UInt8 = 0
+            if b &- 48 < 10 {
+                k = QueueIDClass.digit
+            } else if l >= UInt8(ascii: "a") && l <= UInt8(ascii: "z") {
+                if !(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F")) { k |= QueueIDClass.notHex }
+                if "aeiou".utf8.contains(l) { k |= QueueIDClass.vowel }
+            } else {
+                k = QueueIDClass.other | QueueIDClass.notHex
+            }
+            table[c] = k
+        }
+        return UnsafePointer(table)
+    }()
 
     /// `name[address]` at the start of `m`: the name, the address, and the index after `]`.
     private static func hostAndAddress(_ m: ByteSlice, _ strings: StringCache? = nil) -> (String, String, Int)? {
