@@ -64,7 +64,7 @@ package enum PostfixLineParser {
                 || rest.hasPrefix("redirect: ") || rest.hasPrefix("warning: ") || rest.hasPrefix("client=")
                 ? .skipped : .unparsed("postfix/\(daemon.string): NOQUEUE message")
         }
-        guard let (qid, rest) = queueIDPrefix(m) else {
+        guard let (qid, rest) = queueIDPrefix(m, strings) else {
             return withoutQueueID(daemon: daemon, message: m)
         }
         return withQueueID(daemon: daemon, queueID: qid, rest, strings)
@@ -185,7 +185,7 @@ package enum PostfixLineParser {
             }
             let value = rest.slice(eq + 1, end)
             if key.equals("sasl_method") {
-                c.saslMethod = value.string
+                c.saslMethod = value.string(strings)
             } else if key.equals("sasl_username") {
                 c.saslUsername = value.string(strings)
             } else if key.equals("orig_queue_id") {
@@ -251,7 +251,7 @@ package enum PostfixLineParser {
                 d.relay = field.dropFirst(6).string(strings)
                 relayField = field.dropFirst(6)
             } else if field.hasPrefix("dsn=") {
-                d.dsn = field.dropFirst(4).string
+                d.dsn = field.dropFirst(4).string(strings)
             }
             i = e
         }
@@ -435,13 +435,13 @@ package enum PostfixLineParser {
 
     /// A queue ID followed by `: `: short (upper-case hex) or long (`enable_long_queue_ids`: base-52 digits without
     /// vowels, so English words such as `statistics:` never match).
-    private static func queueIDPrefix(_ m: ByteSlice) -> (String, ByteSlice)? {
+    private static func queueIDPrefix(_ m: ByteSlice, _ strings: StringCache?) -> (String, ByteSlice)? {
         guard let colon = m.firstIndex(of: UInt8(ascii: ":")), colon >= 5, colon <= 24,
             colon + 1 < m.count, m[colon + 1] == 0x20
         else { return nil }
         let id = m.prefix(colon)
         guard isQueueID(id) else { return nil }
-        return (id.string, m.dropFirst(colon + 2))
+        return (id.string(strings), m.dropFirst(colon + 2))
     }
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {
