@@ -440,14 +440,15 @@ package final class Ingestor {
         var batch = WriteBatch()
         for c in correlators {
             let out = c.flush(final: final)
-            batch.messages += out.messages
-            batch.deletedMessageRowIDs += out.deletedMessageRowIDs
-            batch.rejects += out.rejects
-            batch.authFailures += out.authFailures
-            batch.openStates += out.openStates
-            batch.closedStates += out.closedStates
+            Self.append(out.messages, to: &batch.messages)
+            Self.append(out.deletedMessageRowIDs, to: &batch.deletedMessageRowIDs)
+            Self.append(out.rejects, to: &batch.rejects)
+            Self.append(out.authFailures, to: &batch.authFailures)
+            Self.append(out.openStates, to: &batch.openStates)
+            Self.append(out.closedStates, to: &batch.closedStates)
         }
-        report.stats.messages += batch.messages.filter { !$0.replaces }.count
+        // Counted in place: a filtered copy of the messages cost a retain and a release of each of their strings.
+        for i in batch.messages.indices where !batch.messages[i].replaces { report.stats.messages += 1 }
         report.stats.rejects += batch.rejects.count
         batch.checkpoints = Array(pendingCheckpoints.values)
         pendingCheckpoints.removeAll()
@@ -465,6 +466,16 @@ package final class Ingestor {
         let queued = batch
         batch = WriteBatch()
         try pipeline.submit(queued)
+    }
+
+    /// Appends `items` to `list`, taking over their array when `list` is empty (one MTA's output mostly): copying
+    /// the elements would retain every string in them, and their release would fall on the writer.
+    private static func append<T>(_ items: [T], to list: inout [T]) {
+        if list.isEmpty {
+            list = items
+        } else {
+            list += items
+        }
     }
 
     // MARK: fingerprints
