@@ -44,6 +44,17 @@ package final class PostfixCorrelator: Correlator {
             hasher.combine(word0)
             hasher.combine(word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24)
         }
+
+        /// What `Dictionary` asks for: a multiply-xorshift mix of the packed words instead of SipHash through a
+        /// `Hasher` (its set-up and finalisation were most of a lookup). Queue IDs come from the log, not from a
+        /// client choosing them to collide, and the seed still varies the table's order per instance.
+        func _rawHashValue(seed: Int) -> Int {
+            var h = (word0 ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            let tail = word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            return Int(truncatingIfNeeded: h ^ (h >> 29))
+        }
     }
 
     /// One logical message (or a queue ID seen before its message exists), shared by all its queue IDs.
@@ -266,16 +277,15 @@ package final class PostfixCorrelator: Correlator {
                 touch(entry, at: time)
                 return
             }
-            var r = entry.snapshot.record
-            if r.origin != .generated {
-                r.origin = .smtp
-                r.account = c.saslUsername.map { "sasl:\($0)" } ?? "ip:\(c.ip)"
+            // In place: a copy of the record out and back would retain and release all its strings.
+            if entry.snapshot.record.origin != .generated {
+                entry.snapshot.record.origin = .smtp
+                entry.snapshot.record.account = c.saslUsername.map { "sasl:\($0)" } ?? "ip:\(c.ip)"
             }
-            r.clientIP = c.ip
-            r.clientName = c.name
-            r.saslMethod = c.saslMethod
-            r.receivedAt = time
-            entry.snapshot.record = r
+            entry.snapshot.record.clientIP = c.ip
+            entry.snapshot.record.clientName = c.name
+            entry.snapshot.record.saslMethod = c.saslMethod
+            entry.snapshot.record.receivedAt = time
             touch(entry, at: time)
 
         case .pickup(let qid, let uid, let sender, let originalID):
@@ -417,7 +427,7 @@ package final class PostfixCorrelator: Correlator {
     ) {
         // Mutated in place: copying the array out and back would copy every recipient on every attempt.
         let index =
-            entry.snapshot.record.recipients.firstIndex { $0.address == d.to }
+            entry.snapshot.record.recipients.firstIndex { Self.same($0.address, d.to) }
             ?? (fromCopy
                 ? entry.snapshot.record.recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
         guard let i = index else {
@@ -432,19 +442,27 @@ package final class PostfixCorrelator: Correlator {
                     reply: d.reply, lastAttemptAt: time, attempts: 1))
             return
         }
-        let current = entry.snapshot.record.recipients[i]
-        let wasProvisional = !entry.snapshot.provisional.isEmpty && entry.snapshot.provisional.contains(current.address)
+        // Fields read one by one: a copy of the recipient would retain and release each of its strings.
+        let currentOutcome = entry.snapshot.record.recipients[i].outcome
+        let wasProvisional =
+            !entry.snapshot.provisional.isEmpty
+            && entry.snapshot.provisional.contains(entry.snapshot.record.recipients[i].address)
         let keepFinal =
             !fromCopy && !wasProvisional && outcome == .deferred
-            && (current.outcome == .delivered || current.outcome == .bounced)
+            && (currentOutcome == .delivered || currentOutcome == .bounced)
         if !keepFinal {
+            if fromCopy && wasProvisional {
+                let address = entry.snapshot.record.recipients[i].address
+                entry.snapshot.provisional.removeAll { $0 == address }
+            }
             entry.snapshot.record.recipients[i].outcome = outcome
             entry.snapshot.record.recipients[i].dsn = d.dsn
             entry.snapshot.record.recipients[i].relay = d.relay
             entry.snapshot.record.recipients[i].reply = d.reply
-            if fromCopy && wasProvisional { entry.snapshot.provisional.removeAll { $0 == current.address } }
         }
-        if current.originalAddress == nil { entry.snapshot.record.recipients[i].originalAddress = d.origTo }
+        if entry.snapshot.record.recipients[i].originalAddress == nil {
+            entry.snapshot.record.recipients[i].originalAddress = d.origTo
+        }
         entry.snapshot.record.recipients[i].attempts += 1
         entry.snapshot.record.recipients[i].lastAttemptAt = time
     }
@@ -554,6 +572,12 @@ package final class PostfixCorrelator: Correlator {
         lastHost = host
         lastHostIndex = i
         return i
+    }
+
+    /// `a == b`, the lengths compared first: most recipients of a message differ in length from the address
+    /// looked up, and a full comparison of two distinct strings costs a hundred instructions.
+    @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
     }
 
     static func isLoopback(_ ip: String) -> Bool {
