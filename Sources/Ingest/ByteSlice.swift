@@ -98,11 +98,34 @@ package struct ByteSlice: @unchecked Sendable {
     /// The index where `needle` starts, searching backwards from the end, or nil.
     package func lastIndex(of needle: StaticString) -> Int? {
         let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return count }
         guard n <= count else { return nil }
-        var j = count - n
-        while j >= 0 {
-            if base[j] == needle.utf8Start[0] && memcmp(base + j, needle.utf8Start, n) == 0 { return j }
-            j -= 1
+        let first = needle.utf8Start[0]
+        // Candidates start at count - n at the latest.
+        var end = count - n + 1
+        while let j = lastIndex(of: first, before: end) {
+            if memcmp(base + j, needle.utf8Start, n) == 0 { return j }
+            end = j
+        }
+        return nil
+    }
+
+    /// The index of the last `byte` before `end`, or nil; eight bytes at a time.
+    @inline(__always) package func lastIndex(of byte: UInt8, before end: Int) -> Int? {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let pattern = 0x0101_0101_0101_0101 &* UInt64(byte)
+        let raw = UnsafeRawPointer(base)
+        var e = end
+        while e >= 8 {
+            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e - 8, as: UInt64.self)) ^ pattern
+            // The top bit set in exactly the zero bytes of `x` (no carry crosses a byte), so the highest is exact.
+            let zero = ~(((x & low7) &+ low7) | x | low7)
+            if zero != 0 { return e - 8 + (63 - zero.leadingZeroBitCount) >> 3 }
+            e -= 8
+        }
+        while e > 0 {
+            e -= 1
+            if base[e] == byte { return e }
         }
         return nil
     }

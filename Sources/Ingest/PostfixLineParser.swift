@@ -21,14 +21,22 @@ package enum PostfixLineParser {
     /// Daemons whose every line is operational noise for relaysum (their rejects, if any, are handled first).
     /// Compared as bytes: making a `String` of the daemon to look it up in a set cost more than the whole list.
     private static func isQuietDaemon(_ daemon: ByteSlice) -> Bool {
-        for name: StaticString in [
-            "anvil", "scache", "master", "postfix-script", "tlsmgr", "postscreen", "dnsblog", "verify",
-            "trivial-rewrite", "proxymap", "postmap", "postdrop", "sendmail", "postqueue", "flush", "showq",
-            "tlsproxy", "spawn", "postlogd", "postlog", "postconf", "postalias", "postkick", "postlock", "oqmgr-stats",
-            "script", "policyd-spf", "policy-spf", "postfix",
-        ] where daemon.equals(name) {
-            return true
+        // By length first: `smtp`, `smtpd`, `qmgr` and `cleanup` lines then compare against a few names at most.
+        let names: [StaticString]
+        switch daemon.count {
+        case 5: names = ["anvil", "flush", "showq", "spawn"]
+        case 6: names = ["scache", "master", "tlsmgr", "verify", "script"]
+        case 7: names = ["dnsblog", "postmap", "postlog", "postfix"]
+        case 8:
+            names = ["proxymap", "postdrop", "sendmail", "tlsproxy", "postlogd", "postconf", "postkick", "postlock"]
+        case 9: names = ["postqueue", "postalias"]
+        case 10: names = ["postscreen", "policy-spf"]
+        case 11: names = ["oqmgr-stats", "policyd-spf"]
+        case 14: names = ["postfix-script"]
+        case 15: names = ["trivial-rewrite"]
+        default: return false
         }
+        for name in names where daemon.equals(name) { return true }
         return false
     }
 
@@ -135,7 +143,7 @@ package enum PostfixLineParser {
     private static func queued(
         _ m: ByteSlice, queueID: String, daemon: ByteSlice, _ strings: StringCache?
     ) -> PostfixParseResult {
-        if m.lastIndex(of: ", status=expired") != nil || m.lastIndex(of: ", status=force-expired") != nil {
+        if m.firstIndex(of: ", status=expired") != nil || m.firstIndex(of: ", status=force-expired") != nil {
             let end = m.lastIndex(of: ", status=") ?? m.count
             return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
         }
@@ -255,7 +263,9 @@ package enum PostfixLineParser {
             }
             i = e
         }
-        return sawStatus ? d : nil
+        // Not `sawStatus ? d : nil`: the conditional copied the delivery and its strings, then released them.
+        guard sawStatus else { return nil }
+        return d
     }
 
     /// `relay=name[127.x.x.x]:port` or `[::1]`: a content filter on this machine.

@@ -111,14 +111,11 @@ package final class StringCache {
                 h ^= h >> 32
                 i += 8
             }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < s.count {
-                tail |= UInt64(s.base[i]) << shift
-                shift += 8
-                i += 1
+            if i < s.count {
+                // The last eight bytes, overlapping those already mixed: no loop over the tail's bytes.
+                h = (h ^ raw.loadUnaligned(fromByteOffset: s.count - 8, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
             }
-            h ^= tail
         }
         h = h &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
