@@ -58,16 +58,30 @@ package struct EnvelopeParser {
         self.year = pinnedYear
     }
 
-    private static let months: [UInt32: Int] = {
-        var m: [UInt32: Int] = [:]
-        for (i, name) in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-            .enumerated()
-        {
-            let u = Array(name.utf8)
-            m[UInt32(u[0]) << 16 | UInt32(u[1]) << 8 | UInt32(u[2])] = i + 1
+    /// The month named by the first three bytes of `s` (`Jan` … `Dec`, as syslog writes them), or nil. A switch
+    /// on the packed bytes: a dictionary lookup hashed them with SipHash on every new stamp.
+    @inline(__always) private static func month(_ s: ByteSlice) -> Int? {
+        func packed(_ name: StaticString) -> UInt32 {
+            let u = name.utf8Start
+            return UInt32(u[0]) << 16 | UInt32(u[1]) << 8 | UInt32(u[2])
         }
-        return m
-    }()
+        let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
+        switch key {
+        case packed("Jan"): return 1
+        case packed("Feb"): return 2
+        case packed("Mar"): return 3
+        case packed("Apr"): return 4
+        case packed("May"): return 5
+        case packed("Jun"): return 6
+        case packed("Jul"): return 7
+        case packed("Aug"): return 8
+        case packed("Sep"): return 9
+        case packed("Oct"): return 10
+        case packed("Nov"): return 11
+        case packed("Dec"): return 12
+        default: return nil
+        }
+    }
 
     /// Parses the envelope of `line` (without its line end).
     package mutating func parse(_ line: ByteSlice) -> Result<Envelope, EnvelopeError> {
@@ -106,8 +120,7 @@ package struct EnvelopeParser {
                 return hostAndProgram(s.dropFirst(16), time: last.time, style: .classic)
             }
         }
-        let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
-        guard let month = Self.months[key], s[3] == 0x20 else { return .failure(.unknownStamp) }
+        guard let month = Self.month(s), s[3] == 0x20 else { return .failure(.unknownStamp) }
         var i = 4
         var day = 0
         if s[i] == 0x20 { i += 1 }

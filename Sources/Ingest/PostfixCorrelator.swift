@@ -176,6 +176,7 @@ package final class PostfixCorrelator: Correlator {
             for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
+        output.messages.reserveCapacity(output.messages.count + dirty.count)
         for entry in dirty {
             entry.isDirty = false
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
@@ -190,9 +191,16 @@ package final class PostfixCorrelator: Correlator {
                 entry.rowBehind = false
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
-            entry.saved = output.settleOpenState(
-                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { [snapshot = entry.snapshot] in snapshot.encoded }
+            if entry.closed {
+                // No snapshot to save: no copy of it captured for nothing (most flushed entries have ended).
+                entry.saved = output.settleOpenState(
+                    key, closed: true, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+                ) { [] }
+            } else {
+                entry.saved = output.settleOpenState(
+                    key, closed: false, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+                ) { [snapshot = entry.snapshot] in snapshot.encoded }
+            }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
