@@ -212,7 +212,15 @@ package enum PostfixLineParser {
     /// `to=<a>, orig_to=<b>, relay=r, conn_use=2, delay=1.2, delays=…, dsn=2.0.0, status=sent (reply)`
     private static func delivery(_ m: ByteSlice, _ strings: StringCache?) -> PostfixDelivery? {
         guard let (to, afterTo) = addressValue(m, from: 3, strings) else { return nil }
-        var d = PostfixDelivery(to: to, origTo: nil, relay: nil, dsn: nil, status: .sent, reply: nil)
+        // Fields gathered in locals and the delivery made at the end: built up in place, the struct was copied
+        // (with a retain and a release of each of its strings) on its way out.
+        var origTo: String? = nil
+        var relay: String? = nil
+        var dsn: String? = nil
+        var status = PostfixDelivery.Status.sent
+        var replyText: String? = nil
+        var handoffQueueID: String? = nil
+        var blockedByFilter = false
         var i = afterTo
         var sawStatus = false
         var relayField: ByteSlice? = nil
@@ -221,7 +229,7 @@ package enum PostfixLineParser {
             i += 2
             if m.hasPrefix("orig_to=", at: i) {
                 guard let (o, next) = addressValue(m, from: i + 8, strings) else { return nil }
-                d.origTo = o
+                origTo = o
                 i = next
                 continue
             }
@@ -230,7 +238,7 @@ package enum PostfixLineParser {
                 var e = start
                 while e < m.count && m[e] != 0x20 && m[e] != UInt8(ascii: ",") { e += 1 }
                 guard let s = PostfixDelivery.Status(m.slice(start, e)) else { return nil }
-                d.status = s
+                status = s
                 if m.hasPrefix(" (", at: e) {
                     var close = m.count
                     if m[m.count - 1] == UInt8(ascii: ")") { close = m.count - 1 }
@@ -238,17 +246,17 @@ package enum PostfixLineParser {
                     // The reply of a successful delivery tells an operator nothing they need (`250 2.0.0 Ok: queued
                     // as …`) and is most of the bytes: it is kept for failures, and for local forwards.
                     if s == .sent, let relay = relayField, isLoopback(relay) {
-                        d.handoffQueueID = handoff(reply: reply)
-                        d.blockedByFilter =
-                            d.handoffQueueID == nil
+                        handoffQueueID = handoff(reply: reply)
+                        blockedByFilter =
+                            handoffQueueID == nil
                             && (reply.firstIndex(of: ", discarded") != nil || reply.firstIndex(of: " BOUNCE") != nil)
                     }
-                    if s != .sent || d.blockedByFilter || reply.hasPrefix("forwarded as ") {
-                        d.reply = shortened(reply, strings)
+                    if s != .sent || blockedByFilter || reply.hasPrefix("forwarded as ") {
+                        replyText = shortened(reply, strings)
                     }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.
-                    d.reply = shortened(m.dropFirst(e).trimmed, strings)
+                    replyText = shortened(m.dropFirst(e).trimmed, strings)
                 }
                 sawStatus = true
                 break
@@ -256,16 +264,17 @@ package enum PostfixLineParser {
             let e = m.firstIndex(of: ", ", from: i) ?? m.count
             let field = m.slice(i, e)
             if field.hasPrefix("relay=") {
-                d.relay = field.dropFirst(6).string(strings)
+                relay = field.dropFirst(6).string(strings)
                 relayField = field.dropFirst(6)
             } else if field.hasPrefix("dsn=") {
-                d.dsn = field.dropFirst(4).string(strings)
+                dsn = field.dropFirst(4).string(strings)
             }
             i = e
         }
-        // Not `sawStatus ? d : nil`: the conditional copied the delivery and its strings, then released them.
         guard sawStatus else { return nil }
-        return d
+        return PostfixDelivery(
+            to: to, origTo: origTo, relay: relay, dsn: dsn, status: status, reply: replyText,
+            handoffQueueID: handoffQueueID, blockedByFilter: blockedByFilter)
     }
 
     /// `relay=name[127.x.x.x]:port` or `[::1]`: a content filter on this machine.
