@@ -532,9 +532,11 @@ package final class PostfixCorrelator: Correlator {
         let record = MessageRecord(
             host: hostNames[Int(key.host)], mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "",
             receivedAt: time)
+        // One array for both lists: they part (copy on write) only when the queue ID is removed or a copy joins.
+        let queueIDs = [key.queueID]
         let e = Entry(
             Snapshot(
-                record: record, queueIDs: [key.queueID], openQueueIDs: [key.queueID], expectedQueueIDs: [],
+                record: record, queueIDs: queueIDs, openQueueIDs: queueIDs, expectedQueueIDs: [],
                 provisional: [], accepted: false, emitted: false, lastSeen: time))
         open[key] = e
         return e
@@ -555,10 +557,16 @@ package final class PostfixCorrelator: Correlator {
     /// Ends an entry: `at` is the completion time, nil when its end was not logged.
     private func close(_ entry: Entry, key: Key?, at time: Int64?) {
         if let key { open[key] = nil }
-        for q in entry.snapshot.openQueueIDs + entry.snapshot.expectedQueueIDs {
-            let k = Key(host: hostIndex(entry.snapshot.record.host), queueID: q)
-            if open[k] === entry { open[k] = nil }
+        let h = hostIndex(entry.snapshot.record.host)
+        // Each list on its own: concatenated, they were a new array per message.
+        func forget(_ ids: [String]) {
+            for q in ids {
+                let k = Key(host: h, queueID: q)
+                if open[k] === entry { open[k] = nil }
+            }
         }
+        forget(entry.snapshot.openQueueIDs)
+        forget(entry.snapshot.expectedQueueIDs)
         entry.closed = true
         entry.snapshot.record.completedAt = time
         markDirty(entry)
