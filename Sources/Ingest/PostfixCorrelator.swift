@@ -155,6 +155,11 @@ package final class PostfixCorrelator: Correlator {
     // MARK: Correlator
 
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
+        consume(envelope, host: host)
+    }
+
+    /// `consume(_:host:position:)` without the position, which Postfix lines do not need.
+    package func consume(_ envelope: Envelope, host: String) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
         switch PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings) {
