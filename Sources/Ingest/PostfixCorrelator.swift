@@ -26,11 +26,7 @@ package final class PostfixCorrelator: Correlator {
             self.queueID = queueID
             var text = queueID
             (count, word0, word1) = text.withUTF8 { b in
-                var words: (UInt64, UInt64) = (0, 0)
-                let n = min(b.count, 16)
-                withUnsafeMutableBytes(of: &words) { w in
-                    if let base = b.baseAddress { w.baseAddress!.copyMemory(from: base, byteCount: n) }
-                }
+                let words = ByteSlice(b).packedWords
                 return (b.count, words.0, words.1)
             }
         }
@@ -293,7 +289,7 @@ package final class PostfixCorrelator: Correlator {
             // In place: a copy of the record out and back would retain and release all its strings.
             if entry.snapshot.record.origin != .generated {
                 entry.snapshot.record.origin = .smtp
-                entry.snapshot.record.account = c.saslUsername.map { "sasl:\($0)" } ?? "ip:\(c.ip)"
+                entry.snapshot.record.account = c.saslUsername.map { "sasl:" + $0 } ?? "ip:" + c.ip
             }
             entry.snapshot.record.clientIP = c.ip
             entry.snapshot.record.clientName = c.name

@@ -47,7 +47,7 @@ package final class StringCache {
     /// Short texts are kept too: a `String` of up to 15 bytes needs no allocation, but making one still validates
     /// its bytes, which costs several times a lookup here (a queue ID, a `dsn=` on every line).
     package func string(_ bytes: ByteSlice) -> String {
-        let (word0, word1) = Self.words(bytes)
+        let (word0, word1) = bytes.packedWords
         let count = bytes.count
         let first = (Int(truncatingIfNeeded: Self.hash(bytes, word0, word1)) & setMask) * Self.ways
         for way in 0..<Self.ways {
@@ -81,21 +81,6 @@ package final class StringCache {
         return fresh
     }
 
-    /// The first 16 bytes of `s`, little-endian, zero-padded.
-    @inline(__always) private static func words(_ s: ByteSlice) -> (UInt64, UInt64) {
-        let raw = UnsafeRawPointer(s.base)
-        func load(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        if s.count >= 16 { return (load(0), load(8)) }
-        if s.count > 8 {
-            // The last eight bytes, shifted down to drop those before byte 8.
-            return (load(0), load(s.count - 8) >> (UInt64(16 - s.count) * 8))
-        }
-        if s.count == 8 { return (load(0), 0) }
-        var word: UInt64 = 0
-        for i in 0..<s.count { word |= UInt64(s.base[i]) << (UInt64(i) * 8) }
-        return (word, 0)
-    }
-
     /// The two first words and the rest eight bytes at a time, multiply-xorshift mixed: the slot only needs the bits
     /// spread.
     @inline(__always) private static func hash(_ s: ByteSlice, _ word0: UInt64, _ word1: UInt64) -> UInt64 {
@@ -119,6 +104,23 @@ package final class StringCache {
         }
         h = h &* 0xC4CE_B9FE_1A85_EC53
         return h ^ (h >> 29)
+    }
+}
+
+extension ByteSlice {
+    /// The first 16 bytes, little-endian, zero-padded: with the count, all of a text of up to 16 bytes (a queue ID).
+    @inline(__always) package var packedWords: (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(base)
+        func load(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        if count >= 16 { return (load(0), load(8)) }
+        if count > 8 {
+            // The last eight bytes, shifted down to drop those before byte 8.
+            return (load(0), load(count - 8) >> (UInt64(16 - count) * 8))
+        }
+        if count == 8 { return (load(0), 0) }
+        var word: UInt64 = 0
+        for i in 0..<count { word |= UInt64(base[i]) << (UInt64(i) * 8) }
+        return (word, 0)
     }
 }
 
