@@ -158,7 +158,9 @@ package final class PostfixCorrelator: Correlator {
     package func consume(_ envelope: Envelope, host: String) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
-        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings) {
+        let result = PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings)
+        // Consumed, so the event's strings move into the records instead of being retained there and released here.
+        switch consume result {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
@@ -266,9 +268,9 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: events
 
-    private func apply(_ event: PostfixEvent, at time: Int64, host: String) {
+    private func apply(_ event: consuming PostfixEvent, at time: Int64, host: String) {
         let h = hostIndex(host)
-        switch event {
+        switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
             if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
