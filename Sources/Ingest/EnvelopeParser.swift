@@ -318,13 +318,16 @@ package struct EnvelopeParser {
 
     /// Reads `host prog[pid]: message` after the stamp.
     private func hostAndProgram(_ s: ByteSlice, time: Int64, style: StampStyle) -> Result<Envelope, EnvelopeError> {
-        guard let sp = s.firstIndex(of: 0x20), sp > 0 else { return .failure(.missingHost) }
+        // Short scans, word by word in place: a call to `memchr` costs more than the host name's few words.
+        guard let sp = s.firstIndex(of: 0x20, 0x20, 0x20), sp > 0 else { return .failure(.missingHost) }
         let host = s.slice(0, sp)
         let rest = s.dropFirst(sp + 1)
         // The tag ends at ": " (or "[pid]: "); a bare "host message" line has no tag.
         if let i = rest.firstIndex(of: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20) {
             let c = rest[i]
-            if c == UInt8(ascii: "["), let close = rest.firstIndex(of: UInt8(ascii: "]"), from: i) {
+            if c == UInt8(ascii: "["),
+                let close = rest.firstIndex(of: UInt8(ascii: "]"), UInt8(ascii: "]"), UInt8(ascii: "]"), from: i)
+            {
                 let program = rest.slice(0, i)
                 let pid = rest.slice(i + 1, close)
                 var j = close + 1
