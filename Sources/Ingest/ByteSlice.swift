@@ -53,6 +53,34 @@ package struct ByteSlice: @unchecked Sendable {
         return UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - base
     }
 
+    /// The index of the first of three bytes at or after `from`, or nil.
+    ///
+    /// Eight bytes at a time (a word-wide zero-byte test on the word xor each byte): a syslog tag's end is found in a
+    /// few steps rather than one per byte. The lowest flagged byte is exact on little-endian machines (a borrow only
+    /// flags bytes above a true match).
+    @inline(__always) package func firstIndex(of a: UInt8, _ b: UInt8, _ c: UInt8, from: Int = 0) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let (ma, mb, mc) = (ones &* UInt64(a), ones &* UInt64(b), ones &* UInt64(c))
+        let raw = UnsafeRawPointer(base)
+        var i = from
+        while i + 8 <= count {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let xa = w ^ ma
+            let xb = w ^ mb
+            let xc = w ^ mc
+            let found = ((xa &- ones) & ~xa | (xb &- ones) & ~xb | (xc &- ones) & ~xc) & highs
+            if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < count {
+            let x = base[i]
+            if x == a || x == b || x == c { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// The index where `needle` starts, searching from `from`, or nil.
     package func firstIndex(of needle: StaticString, from: Int = 0) -> Int? {
         let n = needle.utf8CodeUnitCount
@@ -70,11 +98,34 @@ package struct ByteSlice: @unchecked Sendable {
     /// The index where `needle` starts, searching backwards from the end, or nil.
     package func lastIndex(of needle: StaticString) -> Int? {
         let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return count }
         guard n <= count else { return nil }
-        var j = count - n
-        while j >= 0 {
-            if base[j] == needle.utf8Start[0] && memcmp(base + j, needle.utf8Start, n) == 0 { return j }
-            j -= 1
+        let first = needle.utf8Start[0]
+        // Candidates start at count - n at the latest.
+        var end = count - n + 1
+        while let j = lastIndex(of: first, before: end) {
+            if memcmp(base + j, needle.utf8Start, n) == 0 { return j }
+            end = j
+        }
+        return nil
+    }
+
+    /// The index of the last `byte` before `end`, or nil; eight bytes at a time.
+    @inline(__always) package func lastIndex(of byte: UInt8, before end: Int) -> Int? {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let pattern = 0x0101_0101_0101_0101 &* UInt64(byte)
+        let raw = UnsafeRawPointer(base)
+        var e = end
+        while e >= 8 {
+            let x = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e - 8, as: UInt64.self)) ^ pattern
+            // The top bit set in exactly the zero bytes of `x` (no carry crosses a byte), so the highest is exact.
+            let zero = ~(((x & low7) &+ low7) | x | low7)
+            if zero != 0 { return e - 8 + (63 - zero.leadingZeroBitCount) >> 3 }
+            e -= 8
+        }
+        while e > 0 {
+            e -= 1
+            if base[e] == byte { return e }
         }
         return nil
     }

@@ -50,7 +50,7 @@ package struct EnvelopeParser {
     private var lastMonth = 0
     /// The last classic stamp read (up to its clock's end) and its instant: most lines repeat the stamp of the line
     /// before them, and comparing 15 bytes costs much less than reading a date.
-    private var lastStamp: (bytes: SIMD16<UInt8>, count: Int, time: Int64)?
+    private var lastStamp: (head: (UInt64, UInt64), time: Int64)?
 
     package init(timeZone: TimeZone, pinnedYear: Int? = nil, reference: Int64) {
         self.zone = ZoneConverter(timeZone: timeZone)
@@ -58,16 +58,30 @@ package struct EnvelopeParser {
         self.year = pinnedYear
     }
 
-    private static let months: [UInt32: Int] = {
-        var m: [UInt32: Int] = [:]
-        for (i, name) in ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-            .enumerated()
-        {
-            let u = Array(name.utf8)
-            m[UInt32(u[0]) << 16 | UInt32(u[1]) << 8 | UInt32(u[2])] = i + 1
+    /// The month named by the first three bytes of `s` (`Jan` … `Dec`, as syslog writes them), or nil. A switch
+    /// on the packed bytes: a dictionary lookup hashed them with SipHash on every new stamp.
+    @inline(__always) private static func month(_ s: ByteSlice) -> Int? {
+        func packed(_ name: StaticString) -> UInt32 {
+            let u = name.utf8Start
+            return UInt32(u[0]) << 16 | UInt32(u[1]) << 8 | UInt32(u[2])
         }
-        return m
-    }()
+        let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
+        switch key {
+        case packed("Jan"): return 1
+        case packed("Feb"): return 2
+        case packed("Mar"): return 3
+        case packed("Apr"): return 4
+        case packed("May"): return 5
+        case packed("Jun"): return 6
+        case packed("Jul"): return 7
+        case packed("Aug"): return 8
+        case packed("Sep"): return 9
+        case packed("Oct"): return 10
+        case packed("Nov"): return 11
+        case packed("Dec"): return 12
+        default: return nil
+        }
+    }
 
     /// Parses the envelope of `line` (without its line end).
     package mutating func parse(_ line: ByteSlice) -> Result<Envelope, EnvelopeError> {
@@ -100,11 +114,13 @@ package struct EnvelopeParser {
     // MARK: classic `Nov  9 00:02:48 host prog[pid]: msg`
 
     private mutating func parseClassic(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
-        if let last = lastStamp, s.count > last.count, s[last.count] == 0x20, Self.head(s) == last.bytes {
-            return hostAndProgram(s.dropFirst(last.count + 1), time: last.time, style: .classic)
+        if let last = lastStamp, s[15] == 0x20 {
+            let head = Self.head(s)
+            if head.0 == last.head.0 && head.1 == last.head.1 {
+                return hostAndProgram(s.dropFirst(16), time: last.time, style: .classic)
+            }
         }
-        let key = UInt32(s[0]) << 16 | UInt32(s[1]) << 8 | UInt32(s[2])
-        guard let month = Self.months[key], s[3] == 0x20 else { return .failure(.unknownStamp) }
+        guard let month = Self.month(s), s[3] == 0x20 else { return .failure(.unknownStamp) }
         var i = 4
         var day = 0
         if s[i] == 0x20 { i += 1 }
@@ -127,15 +143,14 @@ package struct EnvelopeParser {
         let local = CivilTime.epoch(year: y, month: month, day: day, hour: h, minute: m, second: min(sec, 59))
         let time = zone.utc(fromLocal: local)
         // Reusable when the stamp ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
-        lastStamp = i == 15 ? (Self.head(s), i, time) : nil
+        lastStamp = i == 15 ? (Self.head(s), time) : nil
         return hostAndProgram(s.dropFirst(i + 1), time: time, style: .classic)
     }
 
-    /// The first 15 bytes of `s` (at least 16 long), the 16th zeroed.
-    @inline(__always) private static func head(_ s: ByteSlice) -> SIMD16<UInt8> {
-        var v = SIMD16<UInt8>()
-        for k in 0..<15 { v[k] = s[k] }
-        return v
+    /// The first 15 bytes of `s` (at least 16 long) as two overlapping words: bytes 0–7 and 7–14.
+    @inline(__always) private static func head(_ s: ByteSlice) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(s.base)
+        return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 7, as: UInt64.self))
     }
 
     private mutating func inferYear(month: Int, day: Int) -> Int {
@@ -303,15 +318,16 @@ package struct EnvelopeParser {
 
     /// Reads `host prog[pid]: message` after the stamp.
     private func hostAndProgram(_ s: ByteSlice, time: Int64, style: StampStyle) -> Result<Envelope, EnvelopeError> {
-        guard let sp = s.firstIndex(of: 0x20), sp > 0 else { return .failure(.missingHost) }
+        // Short scans, word by word in place: a call to `memchr` costs more than the host name's few words.
+        guard let sp = s.firstIndex(of: 0x20, 0x20, 0x20), sp > 0 else { return .failure(.missingHost) }
         let host = s.slice(0, sp)
         let rest = s.dropFirst(sp + 1)
         // The tag ends at ": " (or "[pid]: "); a bare "host message" line has no tag.
-        var i = 0
-        while i < rest.count {
+        if let i = rest.firstIndex(of: UInt8(ascii: "["), UInt8(ascii: ":"), 0x20) {
             let c = rest[i]
-            if c == UInt8(ascii: "[") {
-                guard let close = rest.firstIndex(of: UInt8(ascii: "]"), from: i) else { break }
+            if c == UInt8(ascii: "["),
+                let close = rest.firstIndex(of: UInt8(ascii: "]"), UInt8(ascii: "]"), UInt8(ascii: "]"), from: i)
+            {
                 let program = rest.slice(0, i)
                 let pid = rest.slice(i + 1, close)
                 var j = close + 1
@@ -330,8 +346,6 @@ package struct EnvelopeParser {
                         time: time, style: style, host: host, program: program, pid: nil, message: rest.dropFirst(j))
                 )
             }
-            if c == 0x20 { break }
-            i += 1
         }
         return .success(Envelope(time: time, style: style, host: host, program: nil, pid: nil, message: rest))
     }

@@ -267,17 +267,22 @@ package final class Ingestor {
                     lastLine = number
                 }
             ) { line, number, endOffset in
-                let position = SourcePosition(file: file, line: number)
+                // The position is made only where it is used (Exim, unparsed lines): a `String` retained and released
+                // on every line otherwise.
                 let verdict: LineVerdict
                 if memchr(line.base, 0, line.count) == nil {
-                    verdict = handle(line, envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                    verdict = handle(line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
                 } else {
                     report.linesWithNUL += 1
                     verdict = Self.withoutNUL(line).withUnsafeBufferPointer {
-                        handle(ByteSlice($0), envelopes: &envelopes, position: position, mtaCounts: &mtaCounts)
+                        handle(ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
                     }
                 }
-                count(verdict, position)
+                if case .unparsed = verdict {
+                    count(verdict, SourcePosition(file: file, line: number))
+                } else {
+                    count(verdict)
+                }
                 lastOffset = endOffset
                 lastLine = number
                 linesSinceCommit += 1
@@ -332,7 +337,7 @@ package final class Ingestor {
 
     /// Routes one line to its MTA's correlator.
     private func handle(
-        _ line: ByteSlice, envelopes: inout EnvelopeParser, position: SourcePosition, mtaCounts: inout MTACounts
+        _ line: ByteSlice, envelopes: inout EnvelopeParser, file: String, number: Int, mtaCounts: inout MTACounts
     ) -> LineVerdict {
         report.stats.lines += 1
         if report.stats.lines == options.faultAtLine { injectFault() }
@@ -342,7 +347,8 @@ package final class Ingestor {
         case .failure(let e):
             if line.trimmed.isEmpty || e == .foreignFormat { return .skipped }
             // Exim's reject log dumps the headers of each refused message on lines without a stamp.
-            if options.mta != .postfix, mtaCounts.exim > 0 || position.file.contains("rejectlog") {
+            if options.mta != .postfix, mtaCounts.exim > 0 || file.contains("rejectlog") {
+                let position = SourcePosition(file: file, line: number)
                 return exim.consumeUnstamped(line, host: defaultHost, position: position)
             }
             return .unparsed(kind: "envelope: \(e.rawValue)")
@@ -368,10 +374,10 @@ package final class Ingestor {
         switch mta {
         case .postfix:
             mtaCounts.postfix += 1
-            return postfix.consume(envelope, host: host(of: envelope), position: position)
+            return postfix.consume(envelope, host: host(of: envelope))
         case .exim:
             mtaCounts.exim += 1
-            return exim.consume(envelope, host: host(of: envelope), position: position)
+            return exim.consume(envelope, host: host(of: envelope), position: SourcePosition(file: file, line: number))
         }
     }
 
@@ -409,6 +415,15 @@ package final class Ingestor {
         return hostString
     }
 
+    /// Counts a parsed or skipped line.
+    @inline(__always) private func count(_ verdict: LineVerdict) {
+        switch verdict {
+        case .parsed: report.stats.parsed += 1
+        case .skipped: report.stats.skipped += 1
+        case .unparsed: report.stats.unparsed += 1
+        }
+    }
+
     private func count(_ verdict: LineVerdict, _ position: SourcePosition) {
         switch verdict {
         case .parsed: report.stats.parsed += 1
@@ -440,14 +455,15 @@ package final class Ingestor {
         var batch = WriteBatch()
         for c in correlators {
             let out = c.flush(final: final)
-            batch.messages += out.messages
-            batch.deletedMessageRowIDs += out.deletedMessageRowIDs
-            batch.rejects += out.rejects
-            batch.authFailures += out.authFailures
-            batch.openStates += out.openStates
-            batch.closedStates += out.closedStates
+            Self.append(out.messages, to: &batch.messages)
+            Self.append(out.deletedMessageRowIDs, to: &batch.deletedMessageRowIDs)
+            Self.append(out.rejects, to: &batch.rejects)
+            Self.append(out.authFailures, to: &batch.authFailures)
+            Self.append(out.openStates, to: &batch.openStates)
+            Self.append(out.closedStates, to: &batch.closedStates)
         }
-        report.stats.messages += batch.messages.filter { !$0.replaces }.count
+        // Counted in place: a filtered copy of the messages cost a retain and a release of each of their strings.
+        for i in batch.messages.indices where !batch.messages[i].replaces { report.stats.messages += 1 }
         report.stats.rejects += batch.rejects.count
         batch.checkpoints = Array(pendingCheckpoints.values)
         pendingCheckpoints.removeAll()
@@ -465,6 +481,16 @@ package final class Ingestor {
         let queued = batch
         batch = WriteBatch()
         try pipeline.submit(queued)
+    }
+
+    /// Appends `items` to `list`, taking over their array when `list` is empty (one MTA's output mostly): copying
+    /// the elements would retain every string in them, and their release would fall on the writer.
+    private static func append<T>(_ items: [T], to list: inout [T]) {
+        if list.isEmpty {
+            list = items
+        } else {
+            list += items
+        }
     }
 
     // MARK: fingerprints

@@ -26,11 +26,7 @@ package final class PostfixCorrelator: Correlator {
             self.queueID = queueID
             var text = queueID
             (count, word0, word1) = text.withUTF8 { b in
-                var words: (UInt64, UInt64) = (0, 0)
-                let n = min(b.count, 16)
-                withUnsafeMutableBytes(of: &words) { w in
-                    if let base = b.baseAddress { w.baseAddress!.copyMemory(from: base, byteCount: n) }
-                }
+                let words = ByteSlice(b).packedWords
                 return (b.count, words.0, words.1)
             }
         }
@@ -43,6 +39,17 @@ package final class PostfixCorrelator: Correlator {
         func hash(into hasher: inout Hasher) {
             hasher.combine(word0)
             hasher.combine(word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24)
+        }
+
+        /// What `Dictionary` asks for: a multiply-xorshift mix of the packed words instead of SipHash through a
+        /// `Hasher` (its set-up and finalisation were most of a lookup). Queue IDs come from the log, not from a
+        /// client choosing them to collide, and the seed still varies the table's order per instance.
+        func _rawHashValue(seed: Int) -> Int {
+            var h = (word0 ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            let tail = word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            return Int(truncatingIfNeeded: h ^ (h >> 29))
         }
     }
 
@@ -144,9 +151,16 @@ package final class PostfixCorrelator: Correlator {
     // MARK: Correlator
 
     package func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict {
+        consume(envelope, host: host)
+    }
+
+    /// `consume(_:host:position:)` without the position, which Postfix lines do not need.
+    package func consume(_ envelope: Envelope, host: String) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
-        switch PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings) {
+        let result = PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings)
+        // Consumed, so the event's strings move into the records instead of being retained there and released here.
+        switch consume result {
         case .skipped:
             return .skipped
         case .unparsed(let kind):
@@ -165,6 +179,7 @@ package final class PostfixCorrelator: Correlator {
             for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
+        output.messages.reserveCapacity(output.messages.count + dirty.count)
         for entry in dirty {
             entry.isDirty = false
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
@@ -179,9 +194,16 @@ package final class PostfixCorrelator: Correlator {
                 entry.rowBehind = false
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
-            entry.saved = output.settleOpenState(
-                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-            ) { [snapshot = entry.snapshot] in snapshot.encoded }
+            if entry.closed {
+                // No snapshot to save: no copy of it captured for nothing (most flushed entries have ended).
+                entry.saved = output.settleOpenState(
+                    key, closed: true, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+                ) { [] }
+            } else {
+                entry.saved = output.settleOpenState(
+                    key, closed: false, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
+                ) { [snapshot = entry.snapshot] in snapshot.encoded }
+            }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
@@ -246,9 +268,9 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: events
 
-    private func apply(_ event: PostfixEvent, at time: Int64, host: String) {
+    private func apply(_ event: consuming PostfixEvent, at time: Int64, host: String) {
         let h = hostIndex(host)
-        switch event {
+        switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
             if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
@@ -266,16 +288,15 @@ package final class PostfixCorrelator: Correlator {
                 touch(entry, at: time)
                 return
             }
-            var r = entry.snapshot.record
-            if r.origin != .generated {
-                r.origin = .smtp
-                r.account = c.saslUsername.map { "sasl:\($0)" } ?? "ip:\(c.ip)"
+            // In place: a copy of the record out and back would retain and release all its strings.
+            if entry.snapshot.record.origin != .generated {
+                entry.snapshot.record.origin = .smtp
+                entry.snapshot.record.account = c.saslUsername.map { "sasl:" + $0 } ?? "ip:" + c.ip
             }
-            r.clientIP = c.ip
-            r.clientName = c.name
-            r.saslMethod = c.saslMethod
-            r.receivedAt = time
-            entry.snapshot.record = r
+            entry.snapshot.record.clientIP = c.ip
+            entry.snapshot.record.clientName = c.name
+            entry.snapshot.record.saslMethod = c.saslMethod
+            entry.snapshot.record.receivedAt = time
             touch(entry, at: time)
 
         case .pickup(let qid, let uid, let sender, let originalID):
@@ -417,7 +438,7 @@ package final class PostfixCorrelator: Correlator {
     ) {
         // Mutated in place: copying the array out and back would copy every recipient on every attempt.
         let index =
-            entry.snapshot.record.recipients.firstIndex { $0.address == d.to }
+            entry.snapshot.record.recipients.firstIndex { Self.same($0.address, d.to) }
             ?? (fromCopy
                 ? entry.snapshot.record.recipients.firstIndex { $0.address.lowercased() == d.to.lowercased() } : nil)
         guard let i = index else {
@@ -432,19 +453,27 @@ package final class PostfixCorrelator: Correlator {
                     reply: d.reply, lastAttemptAt: time, attempts: 1))
             return
         }
-        let current = entry.snapshot.record.recipients[i]
-        let wasProvisional = !entry.snapshot.provisional.isEmpty && entry.snapshot.provisional.contains(current.address)
+        // Fields read one by one: a copy of the recipient would retain and release each of its strings.
+        let currentOutcome = entry.snapshot.record.recipients[i].outcome
+        let wasProvisional =
+            !entry.snapshot.provisional.isEmpty
+            && entry.snapshot.provisional.contains(entry.snapshot.record.recipients[i].address)
         let keepFinal =
             !fromCopy && !wasProvisional && outcome == .deferred
-            && (current.outcome == .delivered || current.outcome == .bounced)
+            && (currentOutcome == .delivered || currentOutcome == .bounced)
         if !keepFinal {
+            if fromCopy && wasProvisional {
+                let address = entry.snapshot.record.recipients[i].address
+                entry.snapshot.provisional.removeAll { $0 == address }
+            }
             entry.snapshot.record.recipients[i].outcome = outcome
             entry.snapshot.record.recipients[i].dsn = d.dsn
             entry.snapshot.record.recipients[i].relay = d.relay
             entry.snapshot.record.recipients[i].reply = d.reply
-            if fromCopy && wasProvisional { entry.snapshot.provisional.removeAll { $0 == current.address } }
         }
-        if current.originalAddress == nil { entry.snapshot.record.recipients[i].originalAddress = d.origTo }
+        if entry.snapshot.record.recipients[i].originalAddress == nil {
+            entry.snapshot.record.recipients[i].originalAddress = d.origTo
+        }
         entry.snapshot.record.recipients[i].attempts += 1
         entry.snapshot.record.recipients[i].lastAttemptAt = time
     }
@@ -506,9 +535,11 @@ package final class PostfixCorrelator: Correlator {
         let record = MessageRecord(
             host: hostNames[Int(key.host)], mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "",
             receivedAt: time)
+        // One array for both lists: they part (copy on write) only when the queue ID is removed or a copy joins.
+        let queueIDs = [key.queueID]
         let e = Entry(
             Snapshot(
-                record: record, queueIDs: [key.queueID], openQueueIDs: [key.queueID], expectedQueueIDs: [],
+                record: record, queueIDs: queueIDs, openQueueIDs: queueIDs, expectedQueueIDs: [],
                 provisional: [], accepted: false, emitted: false, lastSeen: time))
         open[key] = e
         return e
@@ -529,10 +560,16 @@ package final class PostfixCorrelator: Correlator {
     /// Ends an entry: `at` is the completion time, nil when its end was not logged.
     private func close(_ entry: Entry, key: Key?, at time: Int64?) {
         if let key { open[key] = nil }
-        for q in entry.snapshot.openQueueIDs + entry.snapshot.expectedQueueIDs {
-            let k = Key(host: hostIndex(entry.snapshot.record.host), queueID: q)
-            if open[k] === entry { open[k] = nil }
+        let h = hostIndex(entry.snapshot.record.host)
+        // Each list on its own: concatenated, they were a new array per message.
+        func forget(_ ids: [String]) {
+            for q in ids {
+                let k = Key(host: h, queueID: q)
+                if open[k] === entry { open[k] = nil }
+            }
         }
+        forget(entry.snapshot.openQueueIDs)
+        forget(entry.snapshot.expectedQueueIDs)
         entry.closed = true
         entry.snapshot.record.completedAt = time
         markDirty(entry)
@@ -554,6 +591,12 @@ package final class PostfixCorrelator: Correlator {
         lastHost = host
         lastHostIndex = i
         return i
+    }
+
+    /// `a == b`, the lengths compared first: most recipients of a message differ in length from the address
+    /// looked up, and a full comparison of two distinct strings costs a hundred instructions.
+    @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
     }
 
     static func isLoopback(_ ip: String) -> Bool {

@@ -19,12 +19,26 @@ package enum PostfixParseResult: Sendable, Equatable {
 ///         delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4Nm2M…)
 package enum PostfixLineParser {
     /// Daemons whose every line is operational noise for relaysum (their rejects, if any, are handled first).
-    private static let quietDaemons: Set<String> = [
-        "anvil", "scache", "master", "postfix-script", "tlsmgr", "postscreen", "dnsblog", "verify",
-        "trivial-rewrite", "proxymap", "postmap", "postdrop", "sendmail", "postqueue", "flush", "showq",
-        "tlsproxy", "spawn", "postlogd", "postlog", "postconf", "postalias", "postkick", "postlock", "oqmgr-stats",
-        "script", "policyd-spf", "policy-spf", "postfix",
-    ]
+    /// Compared as bytes: making a `String` of the daemon to look it up in a set cost more than the whole list.
+    private static func isQuietDaemon(_ daemon: ByteSlice) -> Bool {
+        // By length first: `smtp`, `smtpd`, `qmgr` and `cleanup` lines then compare against a few names at most.
+        let names: [StaticString]
+        switch daemon.count {
+        case 5: names = ["anvil", "flush", "showq", "spawn"]
+        case 6: names = ["scache", "master", "tlsmgr", "verify", "script"]
+        case 7: names = ["dnsblog", "postmap", "postlog", "postfix"]
+        case 8:
+            names = ["proxymap", "postdrop", "sendmail", "tlsproxy", "postlogd", "postconf", "postkick", "postlock"]
+        case 9: names = ["postqueue", "postalias"]
+        case 10: names = ["postscreen", "policy-spf"]
+        case 11: names = ["oqmgr-stats", "policyd-spf"]
+        case 14: names = ["postfix-script"]
+        case 15: names = ["trivial-rewrite"]
+        default: return false
+        }
+        for name in names where daemon.equals(name) { return true }
+        return false
+    }
 
     /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
     ///
@@ -32,15 +46,24 @@ package enum PostfixLineParser {
     package static func parse(
         daemon: ByteSlice, message m: ByteSlice, strings: StringCache? = nil
     ) -> PostfixParseResult {
-        // Severity prefixes: only SASL failures matter among warnings.
-        if m.hasPrefix("warning: ") {
-            if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
-            return .skipped
-        }
-        if m.hasPrefix("error: ") || m.hasPrefix("fatal: ") || m.hasPrefix("panic: ") || m.hasPrefix("info: ")
-            || m.hasPrefix("statistics: ") || m.hasPrefix("daemon started") || m.hasPrefix("refreshing the Postfix")
-        {
-            return .skipped
+        // Each prefix below is compared only when the first byte could start it: most lines start with a queue ID.
+        switch m.isEmpty ? 0 : m[0] {
+        case UInt8(ascii: "w"):
+            // Severity prefixes: only SASL failures matter among warnings.
+            if m.hasPrefix("warning: ") {
+                if let auth = authFailure(m.dropFirst(9)) { return .event(auth) }
+                return .skipped
+            }
+        case UInt8(ascii: "e"), UInt8(ascii: "f"), UInt8(ascii: "p"), UInt8(ascii: "i"), UInt8(ascii: "s"),
+            UInt8(ascii: "d"), UInt8(ascii: "r"):
+            if m.hasPrefix("error: ") || m.hasPrefix("fatal: ") || m.hasPrefix("panic: ") || m.hasPrefix("info: ")
+                || m.hasPrefix("statistics: ") || m.hasPrefix("daemon started")
+                || m.hasPrefix("refreshing the Postfix")
+            {
+                return .skipped
+            }
+        default:
+            break
         }
         if m.hasPrefix("NOQUEUE: ") {
             let rest = m.dropFirst(9)
@@ -49,7 +72,7 @@ package enum PostfixLineParser {
                 || rest.hasPrefix("redirect: ") || rest.hasPrefix("warning: ") || rest.hasPrefix("client=")
                 ? .skipped : .unparsed("postfix/\(daemon.string): NOQUEUE message")
         }
-        guard let (qid, rest) = queueIDPrefix(m) else {
+        guard let (qid, rest) = queueIDPrefix(m, strings) else {
             return withoutQueueID(daemon: daemon, message: m)
         }
         return withQueueID(daemon: daemon, queueID: qid, rest, strings)
@@ -120,7 +143,7 @@ package enum PostfixLineParser {
     private static func queued(
         _ m: ByteSlice, queueID: String, daemon: ByteSlice, _ strings: StringCache?
     ) -> PostfixParseResult {
-        if m.lastIndex(of: ", status=expired") != nil || m.lastIndex(of: ", status=force-expired") != nil {
+        if m.firstIndex(of: ", status=expired") != nil || m.firstIndex(of: ", status=force-expired") != nil {
             let end = m.lastIndex(of: ", status=") ?? m.count
             return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
         }
@@ -170,7 +193,7 @@ package enum PostfixLineParser {
             }
             let value = rest.slice(eq + 1, end)
             if key.equals("sasl_method") {
-                c.saslMethod = value.string
+                c.saslMethod = value.string(strings)
             } else if key.equals("sasl_username") {
                 c.saslUsername = value.string(strings)
             } else if key.equals("orig_queue_id") {
@@ -189,7 +212,15 @@ package enum PostfixLineParser {
     /// `to=<a>, orig_to=<b>, relay=r, conn_use=2, delay=1.2, delays=…, dsn=2.0.0, status=sent (reply)`
     private static func delivery(_ m: ByteSlice, _ strings: StringCache?) -> PostfixDelivery? {
         guard let (to, afterTo) = addressValue(m, from: 3, strings) else { return nil }
-        var d = PostfixDelivery(to: to, origTo: nil, relay: nil, dsn: nil, status: .sent, reply: nil)
+        // Fields gathered in locals and the delivery made at the end: built up in place, the struct was copied
+        // (with a retain and a release of each of its strings) on its way out.
+        var origTo: String? = nil
+        var relay: String? = nil
+        var dsn: String? = nil
+        var status = PostfixDelivery.Status.sent
+        var replyText: String? = nil
+        var handoffQueueID: String? = nil
+        var blockedByFilter = false
         var i = afterTo
         var sawStatus = false
         var relayField: ByteSlice? = nil
@@ -198,7 +229,7 @@ package enum PostfixLineParser {
             i += 2
             if m.hasPrefix("orig_to=", at: i) {
                 guard let (o, next) = addressValue(m, from: i + 8, strings) else { return nil }
-                d.origTo = o
+                origTo = o
                 i = next
                 continue
             }
@@ -207,7 +238,7 @@ package enum PostfixLineParser {
                 var e = start
                 while e < m.count && m[e] != 0x20 && m[e] != UInt8(ascii: ",") { e += 1 }
                 guard let s = PostfixDelivery.Status(m.slice(start, e)) else { return nil }
-                d.status = s
+                status = s
                 if m.hasPrefix(" (", at: e) {
                     var close = m.count
                     if m[m.count - 1] == UInt8(ascii: ")") { close = m.count - 1 }
@@ -215,17 +246,17 @@ package enum PostfixLineParser {
                     // The reply of a successful delivery tells an operator nothing they need (`250 2.0.0 Ok: queued
                     // as …`) and is most of the bytes: it is kept for failures, and for local forwards.
                     if s == .sent, let relay = relayField, isLoopback(relay) {
-                        d.handoffQueueID = handoff(reply: reply)
-                        d.blockedByFilter =
-                            d.handoffQueueID == nil
+                        handoffQueueID = handoff(reply: reply)
+                        blockedByFilter =
+                            handoffQueueID == nil
                             && (reply.firstIndex(of: ", discarded") != nil || reply.firstIndex(of: " BOUNCE") != nil)
                     }
-                    if s != .sent || d.blockedByFilter || reply.hasPrefix("forwarded as ") {
-                        d.reply = shortened(reply, strings)
+                    if s != .sent || blockedByFilter || reply.hasPrefix("forwarded as ") {
+                        replyText = shortened(reply, strings)
                     }
                 } else if e < m.count {
                     // `status=expired, returned to sender` and similar trailers.
-                    d.reply = shortened(m.dropFirst(e).trimmed, strings)
+                    replyText = shortened(m.dropFirst(e).trimmed, strings)
                 }
                 sawStatus = true
                 break
@@ -233,14 +264,17 @@ package enum PostfixLineParser {
             let e = m.firstIndex(of: ", ", from: i) ?? m.count
             let field = m.slice(i, e)
             if field.hasPrefix("relay=") {
-                d.relay = field.dropFirst(6).string(strings)
+                relay = field.dropFirst(6).string(strings)
                 relayField = field.dropFirst(6)
             } else if field.hasPrefix("dsn=") {
-                d.dsn = field.dropFirst(4).string
+                dsn = field.dropFirst(4).string(strings)
             }
             i = e
         }
-        return sawStatus ? d : nil
+        guard sawStatus else { return nil }
+        return PostfixDelivery(
+            to: to, origTo: origTo, relay: relay, dsn: dsn, status: status, reply: replyText,
+            handoffQueueID: handoffQueueID, blockedByFilter: blockedByFilter)
     }
 
     /// `relay=name[127.x.x.x]:port` or `[::1]`: a content filter on this machine.
@@ -394,8 +428,7 @@ package enum PostfixLineParser {
     // MARK: lines without a queue ID
 
     private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
-        let name = daemon.string
-        if quietDaemons.contains(name) { return .skipped }
+        if isQuietDaemon(daemon) { return .skipped }
         for prefix: StaticString in [
             "connect from", "disconnect from", "lost connection", "timeout after", "too many errors",
             "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept error", "SSL_connect error",
@@ -414,40 +447,67 @@ package enum PostfixLineParser {
         if m.firstIndex(of: "to=<") == nil && m.firstIndex(of: "from=<") == nil && m.firstIndex(of: "client=") == nil {
             return .skipped
         }
-        return .unparsed("postfix/\(name): unknown message")
+        return .unparsed("postfix/\(daemon.string): unknown message")
     }
 
     // MARK: pieces
 
     /// A queue ID followed by `: `: short (upper-case hex) or long (`enable_long_queue_ids`: base-52 digits without
     /// vowels, so English words such as `statistics:` never match).
-    private static func queueIDPrefix(_ m: ByteSlice) -> (String, ByteSlice)? {
+    private static func queueIDPrefix(_ m: ByteSlice, _ strings: StringCache?) -> (String, ByteSlice)? {
         guard let colon = m.firstIndex(of: UInt8(ascii: ":")), colon >= 5, colon <= 24,
             colon + 1 < m.count, m[colon + 1] == 0x20
         else { return nil }
         let id = m.prefix(colon)
         guard isQueueID(id) else { return nil }
-        return (id.string, m.dropFirst(colon + 2))
+        return (id.string(strings), m.dropFirst(colon + 2))
     }
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {
         guard id.count >= 5, id.count <= 24 else { return false }
-        var hex = true
+        // The classes of every byte or'ed together, and the digits counted: one table load per byte.
+        var seen: UInt8 = 0
         var digits = 0
-        var vowels = 0
+        let table = queueIDClasses
         for i in 0..<id.count {
-            let c = id[i]
-            let digit = c &- 48 < 10
-            let l = c | 0x20
-            let letter = l >= UInt8(ascii: "a") && l <= UInt8(ascii: "z")
-            guard digit || letter else { return false }
-            if digit { digits += 1 }
-            if !(digit || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))) { hex = false }
-            if l == 0x61 || l == 0x65 || l == 0x69 || l == 0x6F || l == 0x75 { vowels += 1 }
+            let k = table[Int(id[i])]
+            seen |= k
+            digits &+= Int(k & QueueIDClass.digit)
         }
+        guard seen & QueueIDClass.other == 0 else { return false }
         // Short IDs are upper-case hex; long IDs (10+ characters) mix digits and letters, normally without vowels.
-        return hex || (id.count >= 10 && (vowels == 0 || digits > 0))
+        return seen & QueueIDClass.notHex == 0 || (id.count >= 10 && (seen & QueueIDClass.vowel == 0 || digits > 0))
     }
+
+    /// Bits of `queueIDClasses`.
+    private enum QueueIDClass {
+        static let digit: UInt8 = 1
+        /// Neither a digit nor `A`–`F`.
+        static let notHex: UInt8 = 2
+        static let vowel: UInt8 = 4
+        /// Neither a digit nor an ASCII letter.
+        static let other: UInt8 = 8
+    }
+
+    /// The `QueueIDClass` bits of each byte value.
+    nonisolated(unsafe) private static let queueIDClasses: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for c in 0..<256 {
+            let b = UInt8(c)
+            let l = b | 0x20
+            var k: UInt8 = 0
+            if b &- 48 < 10 {
+                k = QueueIDClass.digit
+            } else if l >= UInt8(ascii: "a") && l <= UInt8(ascii: "z") {
+                if !(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F")) { k |= QueueIDClass.notHex }
+                if "aeiou".utf8.contains(l) { k |= QueueIDClass.vowel }
+            } else {
+                k = QueueIDClass.other | QueueIDClass.notHex
+            }
+            table[c] = k
+        }
+        return UnsafePointer(table)
+    }()
 
     /// `name[address]` at the start of `m`: the name, the address, and the index after `]`.
     private static func hostAndAddress(_ m: ByteSlice, _ strings: StringCache? = nil) -> (String, String, Int)? {
