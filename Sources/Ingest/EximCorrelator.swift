@@ -85,7 +85,9 @@ package final class EximCorrelator: Correlator {
         /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
         var rowBehind = false
         /// Recipient indexes by a 64-bit hash of the lower-cased address, built once a message has many recipients.
-        /// Two addresses of one message sharing a hash (odds about n² / 2⁶⁵) would be taken for one.
+        /// A hit is only a candidate: the hash is not keyed, so a sender can choose two addresses that share it, and
+        /// a changed address leaves its old key behind (`readdress`). Every current address's hash is a key, so a
+        /// miss is exact.
         private var indexes: [UInt64: Int]? = nil
 
         init(_ snapshot: Snapshot) {
@@ -109,7 +111,10 @@ package final class EximCorrelator: Correlator {
                 }
                 indexes = map
             }
-            return indexes?[Entry.foldedHash(address)]
+            guard let i = indexes?[Entry.foldedHash(address)] else { return nil }
+            if Entry.sameAddress(snapshot.record.recipients[i].address, address) { return i }
+            // Another address with the same hash, or an address since changed: the list decides.
+            return snapshot.record.recipients.firstIndex { Entry.sameAddress($0.address, address) }
         }
 
         func append(_ recipient: consuming RecipientRecord) {

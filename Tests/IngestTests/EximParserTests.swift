@@ -625,6 +625,33 @@ struct EximParserTests {
         #expect(second.correlator.openMessageCount == 0)
     }
 
+    /// A list message's recipients are found through a hash index; two addresses a sender chose to share its hash
+    /// (this pair does; found by inverting the unkeyed hash) stay two recipients with their own outcomes.
+    @Test func recipientsSharingAnIndexHashStayApart() throws {
+        var lines = [
+            "2026-11-09 01:01:50 \(Self.a) <= sender@origin.example H=(pc) [198.51.100.216] P=esmtpsa A=plain:u1 S=1000"
+        ]
+        for n in 1...16 {
+            lines.append(
+                "2026-11-09 01:01:52 \(Self.a) => filler\(n)@dest.example R=dnslookup T=remote_smtp H=mx.dest.example")
+        }
+        let (good, bad) = ("aliceaaabxaaad_a@victim.example", "tquwfygj*^5b`^*c@victim.example")
+        lines += [
+            "2026-11-09 01:01:53 \(Self.a) => \(good) R=dnslookup T=remote_smtp H=mx.victim.example [203.0.113.9]",
+            "2026-11-09 01:01:53 \(Self.a) ** \(bad) R=dnslookup T=remote_smtp H=mx.victim.example [203.0.113.9]: "
+                + "SMTP error from remote mail server after RCPT TO:<\(bad)>: 550 5.1.1 User unknown",
+            "2026-11-09 01:01:54 \(Self.a) Completed",
+        ]
+        var feed = EximFeed()
+        feed.feed(lines.joined(separator: "\n"))
+        let record = try #require(feed.correlator.flush().messages.first?.record)
+        #expect(record.recipients.count == 18)
+        let victims = record.recipients.filter { $0.address.hasSuffix("@victim.example") }
+        #expect(victims.map(\.address) == [good, bad])
+        #expect(victims.map(\.outcome) == [.delivered, .bounced])
+        #expect(victims.map(\.attempts) == [1, 1])
+    }
+
     @Test func expiredMessagesAreWrittenOnceMoreAndForgotten() {
         var feed = EximFeed()
         feed.feed("2026-11-09 09:00:00 \(Self.a) <= alice@shop1.example H=(l) [192.0.2.10] P=esmtp S=10")
