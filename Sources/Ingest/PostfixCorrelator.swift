@@ -467,9 +467,11 @@ package final class PostfixCorrelator: Correlator {
                 entry.snapshot.provisional.removeAll { $0 == address }
             }
             entry.snapshot.record.recipients[i].outcome = outcome
-            entry.snapshot.record.recipients[i].dsn = d.dsn
-            entry.snapshot.record.recipients[i].relay = d.relay
-            entry.snapshot.record.recipients[i].reply = d.reply
+            // Most attempts repeat the stored texts (the same cached `String`s): left alone, each costs no retain of
+            // the new text and no release of the old.
+            Self.update(&entry.snapshot.record.recipients[i].dsn, to: d.dsn)
+            Self.update(&entry.snapshot.record.recipients[i].relay, to: d.relay)
+            Self.update(&entry.snapshot.record.recipients[i].reply, to: d.reply)
         }
         if entry.snapshot.record.recipients[i].originalAddress == nil {
             entry.snapshot.record.recipients[i].originalAddress = d.origTo
@@ -591,6 +593,11 @@ package final class PostfixCorrelator: Correlator {
         lastHost = host
         lastHostIndex = i
         return i
+    }
+
+    /// Sets `field` to `value` unless it already holds it.
+    @inline(__always) private static func update(_ field: inout String?, to value: String?) {
+        if field != value { field = value }
     }
 
     /// `a == b`, the lengths compared first: most recipients of a message differ in length from the address
