@@ -143,9 +143,14 @@ package enum PostfixLineParser {
     private static func queued(
         _ m: ByteSlice, queueID: PostfixQueueID, daemon: ByteSlice, _ strings: StringCache?
     ) -> PostfixParseResult {
-        if m.firstIndex(of: ", status=expired") != nil || m.firstIndex(of: ", status=force-expired") != nil {
-            let end = m.lastIndex(of: ", status=") ?? m.count
-            return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
+        // One scan for `, status=` (most lines have none) rather than one for each status that follows it.
+        var search = 0
+        while let at = m.firstIndex(of: ", status=", from: search) {
+            if m.hasPrefix("expired", at: at + 9) || m.hasPrefix("force-expired", at: at + 9) {
+                let end = m.lastIndex(of: ", status=") ?? m.count
+                return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
+            }
+            search = at + 1
         }
         guard let sizeAt = m.lastIndex(of: ", size=") else {
             return .unparsed("postfix/\(daemon.string): malformed from= line")
