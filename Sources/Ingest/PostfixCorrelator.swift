@@ -475,7 +475,9 @@ package final class PostfixCorrelator: Correlator {
             case .sent:
                 if let newID = d.handoffQueueID {
                     record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
-                    if !entry.snapshot.provisional.contains(d.to) { entry.snapshot.provisional.append(d.to) }
+                    if !entry.snapshot.provisional.contains(where: { Self.same($0, d.to) }) {
+                        entry.snapshot.provisional.append(d.to)
+                    }
                     link(copy: newID, host: host, to: entry, at: time)
                     return
                 }
@@ -548,16 +550,19 @@ package final class PostfixCorrelator: Correlator {
         }
         // Fields read one by one: a copy of the recipient would retain and release each of its strings.
         let currentOutcome = entry.snapshot.record.recipients[i].outcome
-        let wasProvisional =
-            !entry.snapshot.provisional.isEmpty
-            && entry.snapshot.provisional.contains(entry.snapshot.record.recipients[i].address)
+        // Compared by `same`: a filtered list message's provisional recipients are many, mostly of one length.
+        var wasProvisional = false
+        if !entry.snapshot.provisional.isEmpty {
+            let address = entry.snapshot.record.recipients[i].address
+            wasProvisional = entry.snapshot.provisional.contains { Self.same($0, address) }
+        }
         let keepFinal =
             !fromCopy && !wasProvisional && outcome == .deferred
             && (currentOutcome == .delivered || currentOutcome == .bounced)
         if !keepFinal {
             if fromCopy && wasProvisional {
                 let address = entry.snapshot.record.recipients[i].address
-                entry.snapshot.provisional.removeAll { $0 == address }
+                entry.snapshot.provisional.removeAll { Self.same($0, address) }
             }
             entry.snapshot.record.recipients[i].outcome = outcome
             // Most attempts repeat the stored texts (the same cached `String`s): left alone, each costs no retain of
