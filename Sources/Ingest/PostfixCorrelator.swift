@@ -384,7 +384,8 @@ package final class PostfixCorrelator: Correlator {
             // In place: a copy of the record out and back would retain and release all its strings.
             if entry.snapshot.record.origin != .generated {
                 entry.snapshot.record.origin = .smtp
-                entry.snapshot.record.account = c.saslUsername.map { "sasl:" + $0 } ?? "ip:" + c.ip
+                entry.snapshot.record.account =
+                    c.saslUsername.map { account("sasl:", $0) } ?? account("ip:", c.ip)
             }
             entry.snapshot.record.clientIP = c.ip
             entry.snapshot.record.clientName = c.name
@@ -681,6 +682,21 @@ package final class PostfixCorrelator: Correlator {
     }
 
     // MARK: helpers
+
+    /// `prefix` + `value`, shared through the string cache: a login or client address recurs across messages, and
+    /// a concatenation cost several hundred instructions.
+    private func account(_ prefix: StaticString, _ value: String) -> String {
+        var value = value
+        return value.withUTF8 { v in
+            let n = prefix.utf8CodeUnitCount
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n + v.count) { buffer in
+                let base = buffer.baseAddress!
+                base.initialize(from: prefix.utf8Start, count: n)
+                if let from = v.baseAddress { (base + n).initialize(from: from, count: v.count) }
+                return strings.string(ByteSlice(base: base, count: n + v.count))
+            }
+        }
+    }
 
     /// The index of a relay name (one dictionary lookup per change of host, not per line).
     private func hostIndex(_ host: String) -> Int32 {
