@@ -11,45 +11,134 @@ import Store
 package final class PostfixCorrelator: Correlator {
     package let mta = MTA.postfix
 
-    /// A queue ID on one relay, the relay by its index. A queue ID's first 16 bytes are packed into two words when
-    /// the key is made, so a lookup hashes and compares integers (hashing the `String` was a tenth of the reader
-    /// thread); a longer one is compared in full.
+    /// A queue ID on one relay, the relay by its index: integers to hash and compare.
     private struct Key: Hashable {
         let host: Int32
-        let queueID: String
-        private let count: Int
-        private let word0: UInt64
-        private let word1: UInt64
+        let id: PostfixQueueID
+
+        init(host: Int32, queueID: PostfixQueueID) {
+            self.host = host
+            self.id = queueID
+        }
 
         init(host: Int32, queueID: String) {
-            self.host = host
-            self.queueID = queueID
-            var text = queueID
-            (count, word0, word1) = text.withUTF8 { b in
-                let words = ByteSlice(b).packedWords
-                return (b.count, words.0, words.1)
+            self.init(host: host, queueID: PostfixQueueID(queueID))
+        }
+
+        /// A multiply-xorshift mix of the packed words, for `EntryTable`'s slots: queue IDs come from the log, not
+        /// from a client choosing them to collide.
+        @inline(__always) var mix: UInt64 {
+            var h = (id.word0 ^ id.word2) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            let tail = id.word1 ^ UInt64(truncatingIfNeeded: id.count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            return h ^ (h >> 29)
+        }
+    }
+
+    /// The open entries by queue ID: open addressing with linear probing, a removal shifting back the keys after
+    /// it (no tombstones). Held by pointer and probed with `Key.mix`: a `Dictionary` hashed through a `Hasher`
+    /// and checked its storage for uniqueness on every change.
+    private final class EntryTable {
+        private struct Slot {
+            var key: Key
+            /// nil: the slot is free.
+            var entry: Entry?
+        }
+
+        private static let emptyKey = Key(host: -1, queueID: PostfixQueueID(""))
+        private var slots: UnsafeMutableBufferPointer<Slot>
+        private var mask: Int
+        private(set) var count = 0
+
+        init() {
+            slots = .allocate(capacity: 64)
+            _ = slots.initialize(from: repeatElement(Slot(key: Self.emptyKey, entry: nil), count: 64))
+            mask = 63
+        }
+
+        deinit {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
+
+        /// The slot holding `key`, or the free slot where it would go.
+        @inline(__always) private func find(_ key: Key) -> (index: Int, found: Bool) {
+            var i = Int(truncatingIfNeeded: key.mix) & mask
+            while slots[i].entry != nil {
+                if slots[i].key == key { return (i, true) }
+                i = (i &+ 1) & mask
+            }
+            return (i, false)
+        }
+
+        subscript(key: Key) -> Entry? {
+            get {
+                let (i, found) = find(key)
+                return found ? slots[i].entry : nil
+            }
+            set {
+                if let newValue {
+                    var (i, found) = find(key)
+                    if found {
+                        slots[i].entry = newValue
+                        return
+                    }
+                    // At most 70% full: longer probe runs past that.
+                    if (count + 1) * 10 > slots.count * 7 {
+                        grow()
+                        i = find(key).index
+                    }
+                    slots[i] = Slot(key: key, entry: newValue)
+                    count += 1
+                } else {
+                    _ = removeValue(forKey: key)
+                }
             }
         }
 
-        static func == (a: Key, b: Key) -> Bool {
-            a.word0 == b.word0 && a.word1 == b.word1 && a.count == b.count && a.host == b.host
-                && (a.count <= 16 || a.queueID == b.queueID)
+        @discardableResult func removeValue(forKey key: Key) -> Entry? {
+            let (found, isThere) = find(key)
+            guard isThere else { return nil }
+            let removed = slots[found].entry
+            count -= 1
+            // Later keys of the run move back into the hole unless their home slot lies after it.
+            var hole = found
+            var j = found
+            while true {
+                j = (j &+ 1) & mask
+                guard slots[j].entry != nil else { break }
+                let home = Int(truncatingIfNeeded: slots[j].key.mix) & mask
+                if (j &- home) & mask >= (j &- hole) & mask {
+                    slots.swapAt(hole, j)
+                    hole = j
+                }
+            }
+            slots[hole] = Slot(key: Self.emptyKey, entry: nil)
+            return removed
         }
 
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(word0)
-            hasher.combine(word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24)
+        private func grow() {
+            let old = slots
+            let n = old.count * 2
+            slots = .allocate(capacity: n)
+            _ = slots.initialize(from: repeatElement(Slot(key: Self.emptyKey, entry: nil), count: n))
+            mask = n - 1
+            for i in old.indices where old[i].entry != nil {
+                var j = Int(truncatingIfNeeded: old[i].key.mix) & mask
+                while slots[j].entry != nil { j = (j &+ 1) & mask }
+                slots[j] = old[i]
+            }
+            _ = old.deinitialize()
+            old.deallocate()
         }
 
-        /// What `Dictionary` asks for: a multiply-xorshift mix of the packed words instead of SipHash through a
-        /// `Hasher` (its set-up and finalisation were most of a lookup). Queue IDs come from the log, not from a
-        /// client choosing them to collide, and the seed still varies the table's order per instance.
-        func _rawHashValue(seed: Int) -> Int {
-            var h = (word0 ^ UInt64(UInt(bitPattern: seed))) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 32
-            let tail = word1 ^ UInt64(truncatingIfNeeded: count) << 56 ^ UInt64(UInt32(bitPattern: host)) << 24
-            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            return Int(truncatingIfNeeded: h ^ (h >> 29))
+        /// Every key and its entry (an entry with several queue IDs more than once).
+        var pairs: [(key: Key, entry: Entry)] {
+            var out: [(key: Key, entry: Entry)] = []
+            out.reserveCapacity(count)
+            for i in slots.indices { if let e = slots[i].entry { out.append((slots[i].key, e)) } }
+            return out
         }
     }
 
@@ -63,7 +152,11 @@ package final class PostfixCorrelator: Correlator {
         /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
         var rowBehind = false
 
-        init(_ snapshot: Snapshot) {
+        /// `snapshot.queueIDs[0]`, packed.
+        let primaryID: PostfixQueueID
+
+        init(_ snapshot: Snapshot, primaryID: PostfixQueueID? = nil) {
+            self.primaryID = primaryID ?? PostfixQueueID(snapshot.queueIDs[0])
             self.snapshot = snapshot
         }
 
@@ -129,7 +222,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     private let rowIDs: RowIDAllocator
-    private var open: [Key: Entry] = [:]
+    private let open = EntryTable()
     private var hostIndexes: [String: Int32] = [:]
     private var hostNames: [String] = []
     private var lastHost = ""
@@ -228,7 +321,7 @@ package final class PostfixCorrelator: Correlator {
 
     package func expire(lastSeenBefore cutoff: Int64) -> Int {
         var dropped = 0
-        for (key, entry) in open where entry.snapshot.lastSeen < cutoff {
+        for (key, entry) in open.pairs where entry.snapshot.lastSeen < cutoff {
             open[key] = nil
             if !entry.closed {
                 entry.closed = true
@@ -247,7 +340,7 @@ package final class PostfixCorrelator: Correlator {
         var evicted = 0
         if open.count > limit {
             var entries: [ObjectIdentifier: Entry] = [:]
-            for entry in open.values { entries[ObjectIdentifier(entry)] = entry }
+            for (_, entry) in open.pairs { entries[ObjectIdentifier(entry)] = entry }
             // Entries hold one key or more: closing as many entries as there are keys too many is enough.
             for entry in Self.oldest(
                 open.count - limit, of: Array(entries.values), lastSeen: { $0.snapshot.lastSeen },
@@ -260,7 +353,7 @@ package final class PostfixCorrelator: Correlator {
         if recentlyClosed.count > limit {
             let drop = Self.oldest(
                 recentlyClosed.count - limit, of: Array(recentlyClosed), lastSeen: { $0.value.snapshot.lastSeen },
-                key: { $0.key.queueID })
+                key: { $0.value.primaryQueueID })
             for (key, _) in drop { recentlyClosed[key] = nil }
         }
         return evicted
@@ -273,25 +366,26 @@ package final class PostfixCorrelator: Correlator {
         switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
-            if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
+            if let existing = open[key], existing.snapshot.accepted, existing.primaryID == qid {
                 // The queue ID is reused (short IDs are): the old message's `removed` was never seen.
                 close(existing, key: key, at: nil)
             }
             if let parentID = c.originalQueueID, let parent = open[Key(host: h, queueID: parentID)],
                 parent !== open[key]
             {
-                link(copy: qid, host: host, to: parent, at: time)
+                link(copy: qid.string, host: host, to: parent, at: time)
                 return
             }
             let entry = entry(for: key, at: time)
-            guard entry.primaryQueueID == qid else {
+            guard entry.primaryID == qid else {
                 touch(entry, at: time)
                 return
             }
             // In place: a copy of the record out and back would retain and release all its strings.
             if entry.snapshot.record.origin != .generated {
                 entry.snapshot.record.origin = .smtp
-                entry.snapshot.record.account = c.saslUsername.map { "sasl:" + $0 } ?? "ip:" + c.ip
+                entry.snapshot.record.account =
+                    c.saslUsername.map { account("sasl:", $0) } ?? account("ip:", c.ip)
             }
             entry.snapshot.record.clientIP = c.ip
             entry.snapshot.record.clientName = c.name
@@ -305,14 +399,14 @@ package final class PostfixCorrelator: Correlator {
             if let originalID, let parent = open[Key(host: h, queueID: originalID)], parent !== open[key] {
                 open[Key(host: h, queueID: originalID)] = nil
                 parent.snapshot.openQueueIDs.removeAll { $0 == originalID }
-                link(copy: qid, host: host, to: parent, at: time)
+                link(copy: qid.string, host: host, to: parent, at: time)
                 return
             }
-            if let existing = open[key], existing.snapshot.accepted, existing.primaryQueueID == qid {
+            if let existing = open[key], existing.snapshot.accepted, existing.primaryID == qid {
                 close(existing, key: key, at: nil)
             }
             let entry = entry(for: key, at: time)
-            guard entry.primaryQueueID == qid else { return }
+            guard entry.primaryID == qid else { return }
             if entry.snapshot.record.origin != .generated {
                 entry.snapshot.record.origin = .local
                 entry.snapshot.record.account = "local:\(uid)"
@@ -329,7 +423,7 @@ package final class PostfixCorrelator: Correlator {
         case .queued(let qid, let sender, let size, let nrcpt):
             let entry = entry(for: Key(host: h, queueID: qid), at: time)
             // A re-injected copy repeats the original's envelope; the original's counts stand.
-            if entry.primaryQueueID == qid && !entry.snapshot.accepted {
+            if entry.primaryID == qid && !entry.snapshot.accepted {
                 entry.snapshot.accepted = true
                 entry.snapshot.record.sender = sender
                 entry.snapshot.record.size = size
@@ -349,7 +443,7 @@ package final class PostfixCorrelator: Correlator {
             let key = Key(host: h, queueID: qid)
             guard let entry = open[key] else { return }
             open[key] = nil
-            entry.snapshot.openQueueIDs.removeAll { $0 == qid }
+            entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
             touch(entry, at: time)
             if entry.snapshot.openQueueIDs.isEmpty && entry.snapshot.expectedQueueIDs.isEmpty {
                 close(entry, key: nil, at: time)
@@ -370,7 +464,7 @@ package final class PostfixCorrelator: Correlator {
                 return
             case .sent where d.blockedByFilter:
                 // Dropped by the content filter: nothing was delivered, and the relay blocked it as spam.
-                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
                 let r = entry.snapshot.record
                 output.rejects.append(
                     RejectRecord(
@@ -381,28 +475,30 @@ package final class PostfixCorrelator: Correlator {
                         helo: nil))
             case .sent:
                 if let newID = d.handoffQueueID {
-                    record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
-                    if !entry.snapshot.provisional.contains(d.to) { entry.snapshot.provisional.append(d.to) }
+                    record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                    if !entry.snapshot.provisional.contains(where: { Self.same($0, d.to) }) {
+                        entry.snapshot.provisional.append(d.to)
+                    }
                     link(copy: newID, host: host, to: entry, at: time)
                     return
                 }
-                record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
                 // `local` forwarding (`.forward`, aliases to remote addresses) makes a new message: the relay's own.
                 if let reply = d.reply, reply.hasPrefix("forwarded as ") {
                     let newID = String(reply.dropFirst(13).prefix { $0.isLetter || $0.isNumber })
-                    let copy = self.entry(for: Key(host: h, queueID: newID), at: time)
+                    let copy = self.entry(for: Key(host: h, queueID: newID), text: newID, at: time)
                     copy.snapshot.record.origin = .generated
                     copy.snapshot.record.account = nil
                     touch(copy, at: time)
                 }
             case .deferred:
-                record(d, outcome: .deferred, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                record(d, outcome: .deferred, in: entry, fromCopy: entry.primaryID != qid, at: time)
             case .bounced, .expired, .forceExpired:
-                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryQueueID != qid, at: time)
+                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
             }
 
         case .notification(_, let newID):
-            let entry = entry(for: Key(host: h, queueID: newID), at: time)
+            let entry = entry(for: Key(host: h, queueID: newID), text: newID, at: time)
             entry.snapshot.record.origin = .generated
             entry.snapshot.record.account = nil
             touch(entry, at: time)
@@ -455,21 +551,26 @@ package final class PostfixCorrelator: Correlator {
         }
         // Fields read one by one: a copy of the recipient would retain and release each of its strings.
         let currentOutcome = entry.snapshot.record.recipients[i].outcome
-        let wasProvisional =
-            !entry.snapshot.provisional.isEmpty
-            && entry.snapshot.provisional.contains(entry.snapshot.record.recipients[i].address)
+        // Compared by `same`: a filtered list message's provisional recipients are many, mostly of one length.
+        var wasProvisional = false
+        if !entry.snapshot.provisional.isEmpty {
+            let address = entry.snapshot.record.recipients[i].address
+            wasProvisional = entry.snapshot.provisional.contains { Self.same($0, address) }
+        }
         let keepFinal =
             !fromCopy && !wasProvisional && outcome == .deferred
             && (currentOutcome == .delivered || currentOutcome == .bounced)
         if !keepFinal {
             if fromCopy && wasProvisional {
                 let address = entry.snapshot.record.recipients[i].address
-                entry.snapshot.provisional.removeAll { $0 == address }
+                entry.snapshot.provisional.removeAll { Self.same($0, address) }
             }
             entry.snapshot.record.recipients[i].outcome = outcome
-            entry.snapshot.record.recipients[i].dsn = d.dsn
-            entry.snapshot.record.recipients[i].relay = d.relay
-            entry.snapshot.record.recipients[i].reply = d.reply
+            // Most attempts repeat the stored texts (the same cached `String`s): left alone, each costs no retain of
+            // the new text and no release of the old.
+            Self.update(&entry.snapshot.record.recipients[i].dsn, to: d.dsn)
+            Self.update(&entry.snapshot.record.recipients[i].relay, to: d.relay)
+            Self.update(&entry.snapshot.record.recipients[i].reply, to: d.reply)
         }
         if entry.snapshot.record.recipients[i].originalAddress == nil {
             entry.snapshot.record.recipients[i].originalAddress = d.origTo
@@ -522,25 +623,30 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: entries
 
-    private func entry(for key: Key, at time: Int64) -> Entry {
+    /// `text` is the queue ID's text when the caller has it (needed past 24 bytes, which `PostfixQueueID` does not
+    /// keep).
+    private func entry(for key: Key, text: String? = nil, at time: Int64) -> Entry {
         if let e = open[key] {
-            if e.snapshot.expectedQueueIDs.contains(key.queueID) {
+            if !e.snapshot.expectedQueueIDs.isEmpty, e.snapshot.expectedQueueIDs.contains(where: key.id.matches) {
                 // The awaited re-injected copy has appeared.
-                e.snapshot.expectedQueueIDs.removeAll { $0 == key.queueID }
-                e.snapshot.openQueueIDs.append(key.queueID)
-                if !e.snapshot.queueIDs.contains(key.queueID) { e.snapshot.queueIDs.append(key.queueID) }
+                let queueID = text ?? key.id.string
+                e.snapshot.expectedQueueIDs.removeAll { $0 == queueID }
+                e.snapshot.openQueueIDs.append(queueID)
+                if !e.snapshot.queueIDs.contains(queueID) { e.snapshot.queueIDs.append(queueID) }
             }
             return e
         }
+        // The queue ID's only `String`, made once for the new entry.
+        let queueID = text ?? key.id.string
         let record = MessageRecord(
-            host: hostNames[Int(key.host)], mta: .postfix, queueID: key.queueID, origin: .unknown, sender: "",
+            host: hostNames[Int(key.host)], mta: .postfix, queueID: queueID, origin: .unknown, sender: "",
             receivedAt: time)
         // One array for both lists: they part (copy on write) only when the queue ID is removed or a copy joins.
-        let queueIDs = [key.queueID]
+        let queueIDs = [queueID]
         let e = Entry(
             Snapshot(
                 record: record, queueIDs: queueIDs, openQueueIDs: queueIDs, expectedQueueIDs: [],
-                provisional: [], accepted: false, emitted: false, lastSeen: time))
+                provisional: [], accepted: false, emitted: false, lastSeen: time), primaryID: key.id)
         open[key] = e
         return e
     }
@@ -577,6 +683,21 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: helpers
 
+    /// `prefix` + `value`, shared through the string cache: a login or client address recurs across messages, and
+    /// a concatenation cost several hundred instructions.
+    private func account(_ prefix: StaticString, _ value: String) -> String {
+        var value = value
+        return value.withUTF8 { v in
+            let n = prefix.utf8CodeUnitCount
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n + v.count) { buffer in
+                let base = buffer.baseAddress!
+                base.initialize(from: prefix.utf8Start, count: n)
+                if let from = v.baseAddress { (base + n).initialize(from: from, count: v.count) }
+                return strings.string(ByteSlice(base: base, count: n + v.count))
+            }
+        }
+    }
+
     /// The index of a relay name (one dictionary lookup per change of host, not per line).
     private func hostIndex(_ host: String) -> Int32 {
         if host == lastHost && lastHostIndex >= 0 { return lastHostIndex }
@@ -591,6 +712,11 @@ package final class PostfixCorrelator: Correlator {
         lastHost = host
         lastHostIndex = i
         return i
+    }
+
+    /// Sets `field` to `value` unless it already holds it.
+    @inline(__always) private static func update(_ field: inout String?, to value: String?) {
+        if field != value { field = value }
     }
 
     /// `a == b`, the lengths compared first: most recipients of a message differ in length from the address

@@ -72,7 +72,7 @@ package enum PostfixLineParser {
                 || rest.hasPrefix("redirect: ") || rest.hasPrefix("warning: ") || rest.hasPrefix("client=")
                 ? .skipped : .unparsed("postfix/\(daemon.string): NOQUEUE message")
         }
-        guard let (qid, rest) = queueIDPrefix(m, strings) else {
+        guard let (qid, rest) = queueIDPrefix(m) else {
             return withoutQueueID(daemon: daemon, message: m)
         }
         return withQueueID(daemon: daemon, queueID: qid, rest, strings)
@@ -81,7 +81,7 @@ package enum PostfixLineParser {
     // MARK: lines with a queue ID
 
     private static func withQueueID(
-        daemon: ByteSlice, queueID: String, _ m: ByteSlice, _ strings: StringCache?
+        daemon: ByteSlice, queueID: PostfixQueueID, _ m: ByteSlice, _ strings: StringCache?
     ) -> PostfixParseResult {
         if m.hasPrefix("to=") {
             guard let d = delivery(m, strings) else {
@@ -141,11 +141,16 @@ package enum PostfixLineParser {
 
     /// `from=<s>, size=N, nrcpt=N (queue active)` or `from=<s>, status=expired, returned to sender`.
     private static func queued(
-        _ m: ByteSlice, queueID: String, daemon: ByteSlice, _ strings: StringCache?
+        _ m: ByteSlice, queueID: PostfixQueueID, daemon: ByteSlice, _ strings: StringCache?
     ) -> PostfixParseResult {
-        if m.firstIndex(of: ", status=expired") != nil || m.firstIndex(of: ", status=force-expired") != nil {
-            let end = m.lastIndex(of: ", status=") ?? m.count
-            return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
+        // One scan for `, status=` (most lines have none) rather than one for each status that follows it.
+        var search = 0
+        while let at = m.firstIndex(of: ", status=", from: search) {
+            if m.hasPrefix("expired", at: at + 9) || m.hasPrefix("force-expired", at: at + 9) {
+                let end = m.lastIndex(of: ", status=") ?? m.count
+                return .event(.expired(queueID: queueID, sender: unbracket(m.slice(5, end)).string))
+            }
+            search = at + 1
         }
         guard let sizeAt = m.lastIndex(of: ", size=") else {
             return .unparsed("postfix/\(daemon.string): malformed from= line")
@@ -298,7 +303,7 @@ package enum PostfixLineParser {
 
     /// `reject: RCPT from name[ip]: 554 5.7.1 <r>: Relay access denied; from=<s> to=<r> proto=ESMTP helo=<h>`
     /// and `milter-reject:`, `discard:`, `proxy-reject:`; cleanup's `reject: header Subject: … from name[ip]; …`.
-    private static func reject(_ m: ByteSlice, queueID: String?) -> PostfixReject? {
+    private static func reject(_ m: ByteSlice, queueID: PostfixQueueID?) -> PostfixReject? {
         let kind: RejectKind
         var rest: ByteSlice
         if m.hasPrefix("reject: ") {
@@ -320,7 +325,7 @@ package enum PostfixLineParser {
             return nil
         }
         var r = PostfixReject(
-            queueID: queueID, kind: kind, stage: nil, clientName: nil, clientIP: nil, code: nil, dsn: nil,
+            queueID: queueID?.string, kind: kind, stage: nil, clientName: nil, clientIP: nil, code: nil, dsn: nil,
             reason: "", sender: nil, recipient: nil, helo: nil, dropsMessage: false)
         // The trailing `; from=<…> to=<…> proto=… helo=<…>` (searched from the end: the reason is free text).
         var checkReply: ByteSlice? = nil
@@ -454,13 +459,13 @@ package enum PostfixLineParser {
 
     /// A queue ID followed by `: `: short (upper-case hex) or long (`enable_long_queue_ids`: base-52 digits without
     /// vowels, so English words such as `statistics:` never match).
-    private static func queueIDPrefix(_ m: ByteSlice, _ strings: StringCache?) -> (String, ByteSlice)? {
+    private static func queueIDPrefix(_ m: ByteSlice) -> (PostfixQueueID, ByteSlice)? {
         guard let colon = m.firstIndex(of: UInt8(ascii: ":")), colon >= 5, colon <= 24,
             colon + 1 < m.count, m[colon + 1] == 0x20
         else { return nil }
         let id = m.prefix(colon)
         guard isQueueID(id) else { return nil }
-        return (id.string(strings), m.dropFirst(colon + 2))
+        return (PostfixQueueID(id), m.dropFirst(colon + 2))
     }
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {

@@ -20,23 +20,23 @@ struct PostfixExpectationTests {
         var x = Extracted()
         switch e {
         case .client(let q, let c):
-            x.fields = ["qid": q, "client_ip": c.ip]
+            x.fields = ["qid": q.string, "client_ip": c.ip]
             if let u = c.saslUsername { x.fields["sasl_username"] = u }
             if let m = c.saslMethod { x.fields["sasl_method"] = m }
-        case .pickup(let q, let uid, let sender, _): x.fields = ["qid": q, "uid": uid, "from": sender]
-        case .messageID(let q, let id): x.fields = ["qid": q, "message-id": id]
+        case .pickup(let q, let uid, let sender, _): x.fields = ["qid": q.string, "uid": uid, "from": sender]
+        case .messageID(let q, let id): x.fields = ["qid": q.string, "message-id": id]
         case .queued(let q, let s, let size, let n):
-            x.fields = ["qid": q, "from": s]
+            x.fields = ["qid": q.string, "from": s]
             if let size { x.fields["size"] = String(size) }
             if let n { x.fields["nrcpt"] = String(n) }
-        case .expired(let q, let s): x.fields = ["qid": q, "status": "expired", "from": s]
-        case .removed(let q): x.fields = ["qid": q]
+        case .expired(let q, let s): x.fields = ["qid": q.string, "status": "expired", "from": s]
+        case .removed(let q): x.fields = ["qid": q.string]
         case .delivery(let q, let d):
-            x.fields = ["qid": q, "to": d.to, "status": d.status.rawValue]
+            x.fields = ["qid": q.string, "to": d.to, "status": d.status.rawValue]
             if let o = d.origTo { x.fields["orig_to"] = o }
             if let r = d.relay { x.fields["relay"] = r }
             if let dsn = d.dsn { x.fields["dsn"] = dsn }
-        case .notification(let q, let n): x.fields = ["qid": q, "bounce_qid": n]
+        case .notification(let q, let n): x.fields = ["qid": q.string, "bounce_qid": n]
         case .reject(let r):
             x.fields = ["qid": r.queueID ?? "NOQUEUE"]
             if let ip = r.clientIP { x.fields["client_ip"] = ip }
