@@ -339,7 +339,7 @@ struct BulkWriter {
         bind(st, at + 9, m.clientName)
         bind(st, at + 10, m.saslMethod)
         bind(st, at + 11, m.sender)
-        bind(st, at + 12, m.senderDomain)
+        bindDomain(st, at + 12, of: m.sender)
         bind(st, at + 13, m.size)
         bind(st, at + 14, m.announcedRecipients.map(Int64.init))
         bind(st, at + 15, m.receivedAt)
@@ -466,6 +466,23 @@ struct BulkWriter {
         v.withUTF8 { b in
             let p = arena.copy(b)
             _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+        }
+    }
+
+    /// Binds `MessageRecord.domain(of: address)` from the address's bytes: a `String` is made only to lower its case.
+    func bindDomain(_ st: OpaquePointer, _ i: Int32, of address: String) {
+        var address = address
+        address.withUTF8 { bytes in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else {
+                sqlite3_bind_null(st, i)
+                return
+            }
+            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+            if domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
+                bind(st, i, String(decoding: domain, as: UTF8.self).lowercased())
+            } else {
+                _ = sqlite3_bind_text(st, i, arena.copy(domain), Int32(domain.count), Self.staticText)
+            }
         }
     }
 
