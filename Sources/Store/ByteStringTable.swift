@@ -2,7 +2,8 @@ import Foundation
 
 /// Distinct byte strings numbered in order of first sight, found by a hash of their bytes: a batch's recipient
 /// domains, looked up once per recipient without making a `String` of each (most domains are longer than a small
-/// string's 15 bytes, so each would be allocated) and hashed with FNV-1a rather than Swift's SipHash.
+/// string's 15 bytes, so each would be allocated) and hashed eight bytes at a time (`wordHash`) rather than
+/// with Swift's SipHash.
 struct ByteStringTable {
     /// The strings by number, made once each (they are bound to statements).
     private(set) var strings: [String] = []
@@ -16,7 +17,7 @@ struct ByteStringTable {
 
     /// The number of `key`, numbered now if it is new.
     mutating func id(of key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let h = Self.hash(key)
+        let h = Self.wordHash(key)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -60,13 +61,6 @@ struct ByteStringTable {
             slots[i] = Int32(id)
         }
         self.slots = slots
-    }
-
-    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        // FNV's low bits mix poorly: fold the high ones in, the slot is taken from the low ones.
-        return h ^ (h >> 29)
     }
 
     /// A quick hash of `key`'s bytes, eight at a time: for the batch's own tables, never stored.
