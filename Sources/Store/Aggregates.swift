@@ -564,14 +564,21 @@ extension BulkWriter {
         }
         var added: [(Key, AggregateDeltas.Change)] = []
         added.reserveCapacity(Self.bucketsPerStatement)
+        // The last few of a batch go one to a statement: a prepared statement for every shorter run, kept in the
+        // statement cache, held ~0.8 MiB more at the peak of an ingest.
         func flushAdded() throws {
             guard !added.isEmpty else { return }
-            let st =
-                added.count == Self.bucketsPerStatement
-                ? full : try db.cachedStatement(sql: table.upsertSQL(rows: added.count)).sqliteStatement
-            for (i, (k, c)) in added.enumerated() { bindRow(st, Int32(i) * perRow, k, c) }
-            added.removeAll(keepingCapacity: true)
-            _ = try step(st, rebound: true)
+            defer { added.removeAll(keepingCapacity: true) }
+            if added.count == Self.bucketsPerStatement {
+                for (i, (k, c)) in added.enumerated() { bindRow(full, Int32(i) * perRow, k, c) }
+                _ = try step(full, rebound: true)
+                return
+            }
+            let single = try db.cachedStatement(sql: table.upsertSQL).sqliteStatement
+            for (k, c) in added {
+                bindRow(single, 0, k, c)
+                _ = try step(single, rebound: true)
+            }
         }
         for (k, c) in changes where !c.isEmpty {
             if c.isPureAddition {

@@ -174,21 +174,28 @@ struct BulkWriter {
             columns: 8, rows: $0)
     }
 
-    /// Inserts `rows` in order, `sql.count - 1` to a statement: `sql[n]` inserts `n` rows of `columns` parameters,
-    /// row `k`'s bound by `bindRow` from parameter `k * columns + 1`.
+    /// Inserts `rows` in order, `sql.count - 1` to a statement and the last few one by one (a statement prepared for
+    /// every shorter run would stay in the statement cache): `sql[n]` inserts `n` rows of `columns` parameters, row
+    /// `k`'s bound by `bindRow` from parameter `k * columns + 1`.
     private func insertRows<Row>(
         _ rows: [Row], _ sql: [String], columns: Int32, _ bindRow: (OpaquePointer, Int32, Row) -> Void
     ) throws {
         guard !rows.isEmpty else { return }
         let perStatement = sql.count - 1
-        let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
         var start = 0
-        while start < rows.count {
-            let n = min(perStatement, rows.count - start)
-            let st = n == perStatement ? full : try db.cachedStatement(sql: sql[n]).sqliteStatement
-            for k in 0..<n { bindRow(st, Int32(k) * columns, rows[start + k]) }
-            try check(finish(st, rebound: true))
-            start += n
+        if rows.count >= perStatement {
+            let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
+            while start + perStatement <= rows.count {
+                for k in 0..<perStatement { bindRow(full, Int32(k) * columns, rows[start + k]) }
+                try check(finish(full, rebound: true))
+                start += perStatement
+            }
+        }
+        guard start < rows.count else { return }
+        let single = try db.cachedStatement(sql: sql[1]).sqliteStatement
+        for row in rows[start...] {
+            bindRow(single, 0, row)
+            try check(finish(single, rebound: true))
         }
     }
 
