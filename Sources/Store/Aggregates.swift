@@ -372,21 +372,12 @@ struct BucketTable {
             .joined(separator: " AND ")
     }
 
-    var upsertSQL: String { upsertSQL(rows: 1) }
-
-    /// Columns bound per row of an upsert.
-    var upsertColumns: Int { 2 + keyColumns.count + valueColumns.count + Self.totals.count }
-
-    /// The upsert of `rows` buckets in one statement, row `k`'s parameters numbered from `k * upsertColumns + 1`.
-    func upsertSQL(rows: Int) -> String {
+    var upsertSQL: String {
         let columns = ["span", "start"] + keyColumns + valueColumns + Self.totals
         let conflict = (["span", "start"] + keyColumns).joined(separator: ", ")
-        let values = (0..<rows).map { k in
-            "(" + columns.indices.map { "?\(k * columns.count + $0 + 1)" }.joined(separator: ", ") + ")"
-        }
         return """
             INSERT INTO \(name) (\(columns.joined(separator: ", ")))
-            VALUES \(values.joined(separator: ", "))
+            VALUES (\(columns.indices.map { "?\($0 + 1)" }.joined(separator: ", ")))
             ON CONFLICT (\(conflict)) DO UPDATE SET
                 messages = messages + excluded.messages, recipients = recipients + excluded.recipients,
                 delivered = delivered + excluded.delivered, deferred = deferred + excluded.deferred,
@@ -537,57 +528,28 @@ extension BulkWriter {
         key bindKey: (Key, OpaquePointer, Int32) -> Void, values: (Key, OpaquePointer, Int32) -> Void
     ) throws {
         guard !changes.isEmpty else { return }
-        // Buckets only added to go `bucketsPerStatement` to an upsert, as new rows do (`BulkWriter.write`); those that
-        // lost a message are upserted one by one, their totals returned.
-        let perRow = Int32(table.upsertColumns)
-        let full = try db.cachedStatement(sql: table.upsertSQL(rows: Self.bucketsPerStatement)).sqliteStatement
+        let upsert = try db.cachedStatement(sql: table.upsertSQL).sqliteStatement
         let upsertReturning = try db.cachedStatement(
             sql: table.upsertSQL + " RETURNING messages, first_seen, last_seen"
         )
         .sqliteStatement
         let valuesAt = Int32(3 + table.keyColumns.count)
         let totalsAt = valuesAt + Int32(table.valueColumns.count)
-        // Bound one by one through the C API: this runs for every bucket.
-        func bindRow(_ st: OpaquePointer, _ at: Int32, _ k: Key, _ c: AggregateDeltas.Change) {
-            bind(st, at + 1, span)
-            bind(st, at + 2, k.start)
-            bindKey(k, st, at + 3)
-            values(k, st, at + valuesAt)
-            bind(st, at + totalsAt, c.messages)
-            bind(st, at + totalsAt + 1, c.recipients)
-            bind(st, at + totalsAt + 2, c.delivered)
-            bind(st, at + totalsAt + 3, c.deferred)
-            bind(st, at + totalsAt + 4, c.bounced)
-            bind(st, at + totalsAt + 5, c.bytes)
-            bind(st, at + totalsAt + 6, c.firstAdded)
-            bind(st, at + totalsAt + 7, c.lastAdded)
-        }
-        var added: [(Key, AggregateDeltas.Change)] = []
-        added.reserveCapacity(Self.bucketsPerStatement)
-        // The last few of a batch go one to a statement: a prepared statement for every shorter run, kept in the
-        // statement cache, held ~0.8 MiB more at the peak of an ingest.
-        func flushAdded() throws {
-            guard !added.isEmpty else { return }
-            defer { added.removeAll(keepingCapacity: true) }
-            if added.count == Self.bucketsPerStatement {
-                for (i, (k, c)) in added.enumerated() { bindRow(full, Int32(i) * perRow, k, c) }
-                _ = try step(full, rebound: true)
-                return
-            }
-            let single = try db.cachedStatement(sql: table.upsertSQL).sqliteStatement
-            for (k, c) in added {
-                bindRow(single, 0, k, c)
-                _ = try step(single, rebound: true)
-            }
-        }
+        // Bound one by one through the C API, without closures or arrays: this loop runs for every bucket.
         for (k, c) in changes where !c.isEmpty {
-            if c.isPureAddition {
-                added.append((k, c))
-                if added.count == Self.bucketsPerStatement { try flushAdded() }
-                continue
-            }
-            let st = upsertReturning
-            bindRow(st, 0, k, c)
+            let st = c.isPureAddition ? upsert : upsertReturning
+            bind(st, 1, span)
+            bind(st, 2, k.start)
+            bindKey(k, st, 3)
+            values(k, st, valuesAt)
+            bind(st, totalsAt, c.messages)
+            bind(st, totalsAt + 1, c.recipients)
+            bind(st, totalsAt + 2, c.delivered)
+            bind(st, totalsAt + 3, c.deferred)
+            bind(st, totalsAt + 4, c.bounced)
+            bind(st, totalsAt + 5, c.bytes)
+            bind(st, totalsAt + 6, c.firstAdded)
+            bind(st, totalsAt + 7, c.lastAdded)
             guard let (messages, first, last) = try step(st) else { continue }
             if messages <= 0 {
                 try run(try db.cachedStatement(sql: table.deleteSQL)) { st in
@@ -603,18 +565,13 @@ extension BulkWriter {
                 }
             }
         }
-        try flushAdded()
     }
 
-    /// Buckets per upsert statement of buckets only added to.
-    static let bucketsPerStatement = 16
-
     /// Runs a bound statement to its end; the first row's three integers, if it returned one.
-    /// `rebound`: every parameter is bound again before each run, so bindings are not cleared (see `finish`).
-    private func step(_ st: OpaquePointer, rebound: Bool = false) throws -> (Int64, Int64, Int64)? {
+    private func step(_ st: OpaquePointer) throws -> (Int64, Int64, Int64)? {
         defer {
             sqlite3_reset(st)
-            if !rebound { sqlite3_clear_bindings(st) }
+            sqlite3_clear_bindings(st)
             arena.reset()
         }
         var rc = sqlite3_step(st)
