@@ -72,50 +72,32 @@ struct BulkWriter {
         }
         for r in batch.rejects { deltas.saw(host: r.host) }
         for a in batch.authFailures { deltas.saw(host: a.host) }
-        if !batch.rejects.isEmpty {
-            let s = try db.cachedStatement(
-                sql: """
-                    INSERT INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
-                        recipient, code, dsn, reason, helo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                    """)
-            for r in batch.rejects {
-                try run(s) { st in
-                    bind(st, 1, r.host)
-                    bind(st, 2, r.mta.rawValue)
-                    bind(st, 3, r.at)
-                    bind(st, 4, r.kind.rawValue)
-                    bind(st, 5, r.stage)
-                    bind(st, 6, r.queueID)
-                    bind(st, 7, r.clientIP)
-                    bind(st, 8, r.clientName)
-                    bind(st, 9, r.login)
-                    bind(st, 10, r.sender)
-                    bind(st, 11, r.recipient)
-                    bind(st, 12, r.code)
-                    bind(st, 13, r.dsn)
-                    bind(st, 14, r.reason)
-                    bind(st, 15, r.helo)
-                }
-            }
+        try insertRows(batch.rejects, Self.rejectsSQL, columns: 15) { st, at, r in
+            bind(st, at + 1, r.host)
+            bind(st, at + 2, r.mta.rawValue)
+            bind(st, at + 3, r.at)
+            bind(st, at + 4, r.kind.rawValue)
+            bind(st, at + 5, r.stage)
+            bind(st, at + 6, r.queueID)
+            bind(st, at + 7, r.clientIP)
+            bind(st, at + 8, r.clientName)
+            bind(st, at + 9, r.login)
+            bind(st, at + 10, r.sender)
+            bind(st, at + 11, r.recipient)
+            bind(st, at + 12, r.code)
+            bind(st, at + 13, r.dsn)
+            bind(st, at + 14, r.reason)
+            bind(st, at + 15, r.helo)
         }
-        if !batch.authFailures.isEmpty {
-            let s = try db.cachedStatement(
-                sql: """
-                    INSERT INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)
-                    VALUES (?,?,?,?,?,?,?,?)
-                    """)
-            for a in batch.authFailures {
-                try run(s) { st in
-                    bind(st, 1, a.host)
-                    bind(st, 2, a.mta.rawValue)
-                    bind(st, 3, a.at)
-                    bind(st, 4, a.clientIP)
-                    bind(st, 5, a.clientName)
-                    bind(st, 6, a.login)
-                    bind(st, 7, a.mechanism)
-                    bind(st, 8, a.reason)
-                }
-            }
+        try insertRows(batch.authFailures, Self.authFailuresSQL, columns: 8) { st, at, a in
+            bind(st, at + 1, a.host)
+            bind(st, at + 2, a.mta.rawValue)
+            bind(st, at + 3, a.at)
+            bind(st, at + 4, a.clientIP)
+            bind(st, at + 5, a.clientName)
+            bind(st, at + 6, a.login)
+            bind(st, at + 7, a.mechanism)
+            bind(st, at + 8, a.reason)
         }
         for c in batch.checkpoints {
             // The ingest assigns checkpoint ids itself, so batches can be written on another thread.
@@ -176,6 +158,45 @@ struct BulkWriter {
     /// The table's `ON CONFLICT REPLACE` keeps the last row of a repeated address, as one insert per row did.
     private static let recipientsSQL = (0...recipientsPerStatement).map {
         insertSQL("INSERT INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+    }
+
+    /// Rejects and auth failures go as many to a statement as messages do.
+    private static let rejectsSQL = (0...messagesPerStatement).map {
+        insertSQL(
+            """
+            INSERT INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
+                recipient, code, dsn, reason, helo)
+            """, columns: 15, rows: $0)
+    }
+    private static let authFailuresSQL = (0...messagesPerStatement).map {
+        insertSQL(
+            "INSERT INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
+            columns: 8, rows: $0)
+    }
+
+    /// Inserts `rows` in order, `sql.count - 1` to a statement and the last few one by one (a statement prepared for
+    /// every shorter run would stay in the statement cache): `sql[n]` inserts `n` rows of `columns` parameters, row
+    /// `k`'s bound by `bindRow` from parameter `k * columns + 1`.
+    private func insertRows<Row>(
+        _ rows: [Row], _ sql: [String], columns: Int32, _ bindRow: (OpaquePointer, Int32, Row) -> Void
+    ) throws {
+        guard !rows.isEmpty else { return }
+        let perStatement = sql.count - 1
+        var start = 0
+        if rows.count >= perStatement {
+            let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
+            while start + perStatement <= rows.count {
+                for k in 0..<perStatement { bindRow(full, Int32(k) * columns, rows[start + k]) }
+                try check(finish(full, rebound: true))
+                start += perStatement
+            }
+        }
+        guard start < rows.count else { return }
+        let single = try db.cachedStatement(sql: sql[1]).sqliteStatement
+        for row in rows[start...] {
+            bindRow(single, 0, row)
+            try check(finish(single, rebound: true))
+        }
     }
 
     /// A new message row waiting for its statement, with its recipients' counts (an open message's recipients may
@@ -339,7 +360,7 @@ struct BulkWriter {
         bind(st, at + 9, m.clientName)
         bind(st, at + 10, m.saslMethod)
         bind(st, at + 11, m.sender)
-        bind(st, at + 12, m.senderDomain)
+        bindDomain(st, at + 12, of: m.sender)
         bind(st, at + 13, m.size)
         bind(st, at + 14, m.announcedRecipients.map(Int64.init))
         bind(st, at + 15, m.receivedAt)
@@ -466,6 +487,23 @@ struct BulkWriter {
         v.withUTF8 { b in
             let p = arena.copy(b)
             _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+        }
+    }
+
+    /// Binds `MessageRecord.domain(of: address)` from the address's bytes: a `String` is made only to lower its case.
+    func bindDomain(_ st: OpaquePointer, _ i: Int32, of address: String) {
+        var address = address
+        address.withUTF8 { bytes in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else {
+                sqlite3_bind_null(st, i)
+                return
+            }
+            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
+            if domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
+                bind(st, i, String(decoding: domain, as: UTF8.self).lowercased())
+            } else {
+                _ = sqlite3_bind_text(st, i, arena.copy(domain), Int32(domain.count), Self.staticText)
+            }
         }
     }
 

@@ -2,7 +2,8 @@ import Foundation
 
 /// Distinct byte strings numbered in order of first sight, found by a hash of their bytes: a batch's recipient
 /// domains, looked up once per recipient without making a `String` of each (most domains are longer than a small
-/// string's 15 bytes, so each would be allocated) and hashed with FNV-1a rather than Swift's SipHash.
+/// string's 15 bytes, so each would be allocated) and hashed eight bytes at a time (`wordHash`) rather than
+/// with Swift's SipHash.
 struct ByteStringTable {
     /// The strings by number, made once each (they are bound to statements).
     private(set) var strings: [String] = []
@@ -16,7 +17,7 @@ struct ByteStringTable {
 
     /// The number of `key`, numbered now if it is new.
     mutating func id(of key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let h = Self.hash(key)
+        let h = Self.wordHash(key)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -62,10 +63,29 @@ struct ByteStringTable {
         self.slots = slots
     }
 
-    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        // FNV's low bits mix poorly: fold the high ones in, the slot is taken from the low ones.
-        return h ^ (h >> 29)
+    /// A quick hash of `key`'s bytes, eight at a time: for the batch's own tables, never stored.
+    static func wordHash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h = UInt64(truncatingIfNeeded: key.count) &* 0x9E37_79B9_7F4A_7C15
+        guard let base = key.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= key.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        if i < key.count {
+            var tail: UInt64 = 0
+            for j in i..<key.count { tail = tail << 8 | UInt64(key[j]) }
+            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            h ^= h >> 32
+        }
+        return h
+    }
+
+    /// `wordHash` of a string's UTF-8.
+    static func wordHash(_ string: String) -> UInt64 {
+        var s = string
+        return s.withUTF8 { wordHash($0) }
     }
 }

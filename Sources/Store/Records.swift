@@ -30,7 +30,13 @@ package enum RecipientOutcome: String, Codable, Sendable {
 }
 
 /// One recipient of a message, with its final outcome however often it was retried.
+///
+/// Its initializer is made by the compiler (`attempts` is declared first so that the one below is not its
+/// duplicate): a written one builds the record in a temporary and copies it out, a retain and a release of every
+/// string per record (~350 instructions per new recipient in the correlators, which call it across modules).
 package struct RecipientRecord: Codable, Sendable, Equatable {
+    /// Number of delivery attempts logged for this recipient.
+    package var attempts: Int
     /// The final recipient address as logged (Postfix `to=`, Exim the address after `=>`).
     package var address: String
     /// The original recipient when an alias or forward rewrote it (Postfix `orig_to=`, Exim `<orig>`).
@@ -44,28 +50,23 @@ package struct RecipientRecord: Codable, Sendable, Equatable {
     package var reply: String?
     /// Time of the last attempt, seconds since the Unix epoch (UTC).
     package var lastAttemptAt: Int64?
-    /// Number of delivery attempts logged for this recipient.
-    package var attempts: Int
+}
 
+extension RecipientRecord {
     package init(
         address: String, originalAddress: String? = nil, outcome: RecipientOutcome, dsn: String? = nil,
         relay: String? = nil, reply: String? = nil, lastAttemptAt: Int64? = nil, attempts: Int = 0
     ) {
-        self.address = address
-        self.originalAddress = originalAddress
-        self.outcome = outcome
-        self.dsn = dsn
-        self.relay = relay
-        self.reply = reply
-        self.lastAttemptAt = lastAttemptAt
-        self.attempts = attempts
+        self.init(
+            attempts: attempts, address: address, originalAddress: originalAddress, outcome: outcome, dsn: dsn,
+            relay: relay, reply: reply, lastAttemptAt: lastAttemptAt)
     }
 }
 
 /// One message accepted by the relay (SPEC: message), with its recipients.
+///
+/// Its initializer is made by the compiler, as `RecipientRecord`'s is (`rowID` is declared last for that).
 package struct MessageRecord: Codable, Sendable, Equatable {
-    /// The store's row id once the record has been written (an open message is written and later rewritten).
-    package var rowID: Int64?
     /// The relay that logged it (`--host`, else the syslog host name).
     package var host: String
     package var mta: MTA
@@ -90,29 +91,22 @@ package struct MessageRecord: Codable, Sendable, Equatable {
     /// When its last line (`removed`, `Completed`) was logged; nil while it is still queued.
     package var completedAt: Int64?
     package var recipients: [RecipientRecord]
+    /// The store's row id once the record has been written (an open message is written and later rewritten).
+    package var rowID: Int64?
+}
 
+extension MessageRecord {
     package init(
         rowID: Int64? = nil, host: String, mta: MTA, queueID: String, messageID: String? = nil,
         origin: MessageOrigin, account: String? = nil, clientIP: String? = nil, clientName: String? = nil,
         saslMethod: String? = nil, sender: String, size: Int64? = nil, announcedRecipients: Int? = nil,
         receivedAt: Int64, completedAt: Int64? = nil, recipients: [RecipientRecord] = []
     ) {
-        self.rowID = rowID
-        self.host = host
-        self.mta = mta
-        self.queueID = queueID
-        self.messageID = messageID
-        self.origin = origin
-        self.account = account
-        self.clientIP = clientIP
-        self.clientName = clientName
-        self.saslMethod = saslMethod
-        self.sender = sender
-        self.size = size
-        self.announcedRecipients = announcedRecipients
-        self.receivedAt = receivedAt
-        self.completedAt = completedAt
-        self.recipients = recipients
+        self.init(
+            host: host, mta: mta, queueID: queueID, messageID: messageID, origin: origin, account: account,
+            clientIP: clientIP, clientName: clientName, saslMethod: saslMethod, sender: sender, size: size,
+            announcedRecipients: announcedRecipients, receivedAt: receivedAt, completedAt: completedAt,
+            recipients: recipients, rowID: rowID)
     }
 
     /// The domain part of the sender, lower-cased; nil for the null sender or a bare local part.
