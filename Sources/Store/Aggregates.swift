@@ -305,14 +305,14 @@ struct AggregateDeltas {
             if n <= 8 {
                 // Few recipients: linear searches beat hashing.
                 let address = recipients[i].address
-                if i + 1 < n, recipients[(i + 1)...].contains(where: { $0.address == address }) { continue }
+                if i + 1 < n, recipients[(i + 1)...].contains(where: { sameBytes($0.address, address) }) { continue }
             } else {
                 let h = ByteStringTable.wordHash(recipients[i].address)
                 var s = Int(truncatingIfNeeded: h) & mask
                 var repeated = false
                 while seenSlots[s] != 0 {
                     let j = Int(seenSlots[s]) - 1
-                    if seenHashes[j] == h && recipients[j].address == recipients[i].address {
+                    if seenHashes[j] == h && sameBytes(recipients[j].address, recipients[i].address) {
                         repeated = true
                         break
                     }
@@ -456,7 +456,7 @@ extension BulkWriter {
         while try stepRow(recipients) {
             let domain = Self.text(recipients, 0) ?? ""
             let outcome = Self.text(recipients, 1).flatMap(RecipientOutcome.init(rawValue:))
-            if let i = counts.firstIndex(where: { $0.domain == domain }) {
+            if let i = counts.firstIndex(where: { sameBytes($0.domain, domain) }) {
                 counts[i].count(outcome)
             } else {
                 var c = AggregateDeltas.DomainCount(domain: domain)
@@ -586,4 +586,10 @@ extension BulkWriter {
         }
         return result
     }
+}
+
+/// Equal as bytes, as SQLite's BINARY collation and the batch's domain numbering compare: Swift's `==` also takes
+/// canonically equivalent spellings (NFC `é`, NFD `e` + U+0301) for one, which SQLite stores and groups apart.
+@inline(__always) func sameBytes(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
 }

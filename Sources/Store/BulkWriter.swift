@@ -306,7 +306,9 @@ struct BulkWriter {
             ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
         for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
         var rc = finish(st, rebound: true)
-        if rc == SQLITE_CONSTRAINT {
+        // GRDB turns on extended result codes: a taken row id is SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift
+        // does not import.
+        if rc == SQLITE_CONSTRAINT | (6 << 8) {
             // Not expected: a row id taken all the same is replaced, as a rewrite would.
             let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
             for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }

@@ -168,4 +168,48 @@ import Testing
         #expect(throws: StoreError.self) { try store.write(batch) }
         #expect(try store.summary(by: .sender, filter: MessageFilter(), top: nil).isEmpty)
     }
+
+    /// New rows go through a plain multi-row INSERT; a row id taken all the same (not expected) replaces the row, as
+    /// the single-row INSERT OR REPLACE did before, rather than failing the run. (As before, the aggregates of the
+    /// row replaced are not taken out: only a rewrite, `replaces: true`, reads the stored row first.)
+    @Test func aNewRowWhoseIDIsTakenReplacesIt() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var first = WriteBatch()
+        first.messages = [
+            MessageWrite(record: Self.message(1, sender: "a@x.example", outcomes: [.delivered]), replaces: false)
+        ]
+        try store.write(first)
+        var again = WriteBatch()
+        again.messages = [
+            MessageWrite(record: Self.message(1, sender: "b@x.example", outcomes: [.delivered]), replaces: false)
+        ]
+        try store.write(again)
+        let rows = try store.messages(account: "sasl:u1", from: 0, to: .max, limit: 10)
+        #expect(rows.map(\.sender) == ["b@x.example"])
+    }
+
+    /// Two recipient domains that are one text to Swift's `==` (NFC `café`, NFD `cafe` + U+0301) but two to SQLite:
+    /// a rewrite takes out of each domain's bucket what was added to it.
+    @Test func aRewriteKeepsTheBucketsOfCanonicallyEquivalentDomainsApart() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var m = Self.message(1, sender: "a@x.example", outcomes: [])
+        m.recipients = [
+            RecipientRecord(address: "one@caf\u{E9}.example", outcome: .pending),
+            RecipientRecord(address: "two@cafe\u{301}.example", outcome: .pending),
+        ]
+        var batch = WriteBatch()
+        batch.messages = [MessageWrite(record: m, replaces: false)]
+        try store.write(batch)
+        #expect(try store.aggregateMismatches() == [], "after the first write")
+        m.recipients[0].outcome = .delivered
+        m.recipients[1].outcome = .delivered
+        var later = WriteBatch()
+        later.messages = [MessageWrite(record: m, replaces: true)]
+        try store.write(later)
+        #expect(try store.aggregateMismatches() == [], "after the rewrite")
+    }
 }
