@@ -131,41 +131,21 @@ struct AggregateDeltas {
     }
 
     /// Per recipient domain (its number in `domainNames`) of one message: recipients by outcome.
-    struct DomainTally {
+    struct DomainTally: OutcomeCounting {
         var domain: Int32
         var recipients: Int64 = 0
         var delivered: Int64 = 0
         var deferred: Int64 = 0
         var bounced: Int64 = 0
-
-        mutating func count(_ outcome: RecipientOutcome?) {
-            recipients += 1
-            switch outcome {
-            case .delivered: delivered += 1
-            case .deferred: deferred += 1
-            case .bounced: bounced += 1
-            case .pending, nil: break
-            }
-        }
     }
 
     /// Per recipient domain of one stored message: recipients by outcome.
-    struct DomainCount {
+    struct DomainCount: OutcomeCounting {
         var domain: String
         var recipients: Int64 = 0
         var delivered: Int64 = 0
         var deferred: Int64 = 0
         var bounced: Int64 = 0
-
-        mutating func count(_ outcome: RecipientOutcome?) {
-            recipients += 1
-            switch outcome {
-            case .delivered: delivered += 1
-            case .deferred: deferred += 1
-            case .bounced: bounced += 1
-            case .pending, nil: break
-            }
-        }
     }
 
     /// Changes per message bucket of the smallest span.
@@ -585,6 +565,26 @@ extension BulkWriter {
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
         return result
+    }
+}
+
+/// Recipients of one domain by outcome: a pending recipient counts among the recipients only.
+protocol OutcomeCounting {
+    var recipients: Int64 { get set }
+    var delivered: Int64 { get set }
+    var deferred: Int64 { get set }
+    var bounced: Int64 { get set }
+}
+
+extension OutcomeCounting {
+    mutating func count(_ outcome: RecipientOutcome?) {
+        recipients += 1
+        switch outcome {
+        case .delivered: delivered += 1
+        case .deferred: deferred += 1
+        case .bounced: bounced += 1
+        case .pending, nil: break
+        }
     }
 }
 
