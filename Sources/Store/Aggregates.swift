@@ -204,11 +204,8 @@ struct AggregateDeltas {
     mutating func domainID(of address: String) -> Int32 {
         var address = address
         return address.withUTF8 { bytes -> Int32 in
-            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else { return -1 }
-            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
-            if !domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
-                return domainNames.id(of: domain)
-            }
+            guard let (domain, lower) = MessageRecord.domainPart(of: bytes) else { return -1 }
+            if !lower { return domainNames.id(of: domain) }
             return domainNames.id(of: String(decoding: domain, as: UTF8.self).lowercased())
         }
     }

@@ -496,12 +496,11 @@ struct BulkWriter {
     func bindDomain(_ st: OpaquePointer, _ i: Int32, of address: String) {
         var address = address
         address.withUTF8 { bytes in
-            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else {
+            guard let (domain, lower) = MessageRecord.domainPart(of: bytes) else {
                 sqlite3_bind_null(st, i)
                 return
             }
-            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
-            if domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
+            if lower {
                 bind(st, i, String(decoding: domain, as: UTF8.self).lowercased())
             } else {
                 _ = sqlite3_bind_text(st, i, arena.copy(domain), Int32(domain.count), Self.staticText)

@@ -119,13 +119,23 @@ extension MessageRecord {
     package static func domain(of address: String) -> String? {
         var address = address
         return address.withUTF8 { bytes -> String? in
-            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else { return nil }
-            let domain = UnsafeBufferPointer(rebasing: bytes[(at + 1)...])
-            if !domain.contains(where: { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 }) {
-                return String(decoding: domain, as: UTF8.self)
-            }
-            return String(decoding: domain, as: UTF8.self).lowercased()
+            guard let (domain, lower) = domainPart(of: bytes) else { return nil }
+            let text = String(decoding: domain, as: UTF8.self)
+            return lower ? text.lowercased() : text
         }
+    }
+
+    /// The bytes of the domain part of an address (after its last `@`; nil when there is none or it is empty), and
+    /// whether lowering them changes them (an ASCII capital or a non-ASCII byte). `domain(of:)` and the store's
+    /// write path (which binds or numbers a domain per recipient without a `String` when it is already lower case).
+    @inline(__always) static func domainPart(
+        of address: UnsafeBufferPointer<UInt8>
+    ) -> (bytes: UnsafeBufferPointer<UInt8>, lower: Bool)? {
+        guard let at = address.lastIndex(of: UInt8(ascii: "@")), at + 1 < address.count else { return nil }
+        let domain = UnsafeBufferPointer(rebasing: address[(at + 1)...])
+        // A plain loop: `contains(where:)` called its closure per byte here.
+        for b in domain where (b >= 0x41 && b <= 0x5A) || b >= 0x80 { return (domain, true) }
+        return (domain, false)
     }
 }
 
