@@ -146,6 +146,17 @@ struct AggregateDeltas {
         var delivered: Int64 = 0
         var deferred: Int64 = 0
         var bounced: Int64 = 0
+
+        /// Counts a stored recipient of `domain` into `counts` (domains compared as bytes, as the table groups them).
+        static func count(_ outcome: RecipientOutcome?, domain: String, in counts: inout [DomainCount]) {
+            if let i = counts.firstIndex(where: { sameBytes($0.domain, domain) }) {
+                counts[i].count(outcome)
+            } else {
+                var c = DomainCount(domain: domain)
+                c.count(outcome)
+                counts.append(c)
+            }
+        }
     }
 
     /// Changes per message bucket of the smallest span.
@@ -433,13 +444,7 @@ extension BulkWriter {
         while try stepRow(recipients) {
             let domain = Self.text(recipients, 0) ?? ""
             let outcome = Self.text(recipients, 1).flatMap(RecipientOutcome.init(rawValue:))
-            if let i = counts.firstIndex(where: { sameBytes($0.domain, domain) }) {
-                counts[i].count(outcome)
-            } else {
-                var c = AggregateDeltas.DomainCount(domain: domain)
-                c.count(outcome)
-                counts.append(c)
-            }
+            AggregateDeltas.DomainCount.count(outcome, domain: domain, in: &counts)
         }
         return counts
     }
@@ -565,12 +570,24 @@ extension BulkWriter {
     }
 }
 
-/// Recipients of one domain by outcome: a pending recipient counts among the recipients only.
+/// Recipients by outcome: a pending recipient counts among the recipients only.
 protocol OutcomeCounting {
     var recipients: Int64 { get set }
     var delivered: Int64 { get set }
     var deferred: Int64 { get set }
     var bounced: Int64 { get set }
+}
+
+/// The recipients of one message by outcome.
+struct OutcomeCounts: OutcomeCounting {
+    var recipients: Int64 = 0
+    var delivered: Int64 = 0
+    var deferred: Int64 = 0
+    var bounced: Int64 = 0
+
+    init(_ list: [RecipientRecord]) {
+        for r in list { count(r.outcome) }
+    }
 }
 
 extension OutcomeCounting {

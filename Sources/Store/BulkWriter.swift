@@ -265,18 +265,8 @@ struct BulkWriter {
     }
 
     private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
-        var delivered: Int64 = 0
-        var deferred: Int64 = 0
-        var bounced: Int64 = 0
-        for r in recipients {
-            switch r.outcome {
-            case .delivered: delivered += 1
-            case .deferred: deferred += 1
-            case .bounced: bounced += 1
-            case .pending: break
-            }
-        }
-        return (delivered, deferred, bounced)
+        let c = OutcomeCounts(recipients)
+        return (c.delivered, c.deferred, c.bounced)
     }
 
     private static func addToAggregates(

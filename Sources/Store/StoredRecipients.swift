@@ -39,13 +39,7 @@ struct StoredRecipients {
             rows.append(Row(address: a..<start, columns: start..<bytes.count))
             let domain = Self.text(st, 1) ?? ""
             let outcome = sqlite3_column_text(st, 3).flatMap { RecipientOutcome(rawValue: String(cString: $0)) }
-            if let i = domainCounts.firstIndex(where: { sameBytes($0.domain, domain) }) {
-                domainCounts[i].count(outcome)
-            } else {
-                var c = AggregateDeltas.DomainCount(domain: domain)
-                c.count(outcome)
-                domainCounts.append(c)
-            }
+            AggregateDeltas.DomainCount.count(outcome, domain: domain, in: &domainCounts)
         }
     }
 
