@@ -260,9 +260,7 @@ package final class Ingestor {
                 deliverUnterminatedTail: source.isGzip || source.isStream,
                 onOverlong: { [self] number, endOffset in
                     report.overlongLines += 1
-                    count(
-                        .unparsed(kind: "line longer than \(options.maxLineLength) bytes"),
-                        SourcePosition(file: file, line: number))
+                    count(.unparsed(kind: "line longer than \(options.maxLineLength) bytes"), file: file, line: number)
                     lastOffset = endOffset
                     lastLine = number
                 }
@@ -278,11 +276,7 @@ package final class Ingestor {
                         handle(ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
                     }
                 }
-                if case .unparsed = verdict {
-                    count(verdict, SourcePosition(file: file, line: number))
-                } else {
-                    count(verdict)
-                }
+                count(verdict, file: file, line: number)
                 lastOffset = endOffset
                 lastLine = number
                 linesSinceCommit += 1
@@ -415,34 +409,31 @@ package final class Ingestor {
         return hostString
     }
 
-    /// Counts a parsed or skipped line.
-    @inline(__always) private func count(_ verdict: LineVerdict) {
+    /// Counts a line.
+    @inline(__always) private func count(_ verdict: LineVerdict, file: String, line: Int) {
         switch verdict {
         case .parsed: report.stats.parsed += 1
         case .skipped: report.stats.skipped += 1
-        case .unparsed: report.stats.unparsed += 1
+        case .unparsed(let kind): countUnparsed(kind, file: file, line: line)
         }
     }
 
-    private func count(_ verdict: LineVerdict, _ position: SourcePosition) {
-        switch verdict {
-        case .parsed: report.stats.parsed += 1
-        case .skipped: report.stats.skipped += 1
-        case .unparsed(var kind):
-            report.stats.unparsed += 1
-            // A kind may carry a program name from the log (`postfix/<daemon>: …`): no terminal control codes, and
-            // no unbounded list of kinds from lines made up to differ.
-            if kind.unicodeScalars.contains(where: Self.isControl) {
-                kind = String(
-                    kind.unicodeScalars.map { Self.isControl($0) ? "?" : Character($0) })
-            }
-            if report.stats.unparsedKinds[kind] == nil && report.stats.unparsedKinds.count >= Self.maxUnparsedKinds {
-                kind = "other kinds (more than \(Self.maxUnparsedKinds))"
-            }
-            report.stats.unparsedKinds[kind, default: 0] += 1
-            if report.examples[kind, default: []].count < options.examplesPerKind {
-                report.examples[kind, default: []].append(position)
-            }
+    /// Counts an unparsed line by kind and keeps its position as an example (made only here: a `String` retained and
+    /// released on every line otherwise).
+    private func countUnparsed(_ kind: String, file: String, line: Int) {
+        report.stats.unparsed += 1
+        var kind = kind
+        // A kind may carry a program name from the log (`postfix/<daemon>: …`): no terminal control codes, and no
+        // unbounded list of kinds from lines made up to differ.
+        if kind.unicodeScalars.contains(where: Self.isControl) {
+            kind = String(kind.unicodeScalars.map { Self.isControl($0) ? "?" : Character($0) })
+        }
+        if report.stats.unparsedKinds[kind] == nil && report.stats.unparsedKinds.count >= Self.maxUnparsedKinds {
+            kind = "other kinds (more than \(Self.maxUnparsedKinds))"
+        }
+        report.stats.unparsedKinds[kind, default: 0] += 1
+        if report.examples[kind, default: []].count < options.examplesPerKind {
+            report.examples[kind, default: []].append(SourcePosition(file: file, line: line))
         }
     }
 
