@@ -40,9 +40,13 @@ package final class RowIDAllocator {
 }
 
 /// A correlator's saved form of an open message: its record, and whether its row has been written.
-protocol MessageSnapshot {
+protocol MessageSnapshot: Sendable {
     var record: MessageRecord { get set }
     var emitted: Bool { get set }
+    /// Time of the entry's last line.
+    var lastSeen: Int64 { get }
+    /// The saved form (`SnapshotWriter` bytes in the store's open-state table).
+    var encoded: [UInt8] { get }
 }
 
 /// Everything a correlator hands to the store at a commit point.
@@ -83,17 +87,17 @@ package struct CorrelatorOutput: Sendable {
     }
 
     /// Settles an entry's saved state at a commit point: a closed entry's snapshot is deleted (if one was saved), an
-    /// open one's is saved anew (`encode` runs when the store writes it). Returns whether a snapshot is saved
-    /// afterwards.
-    mutating func settleOpenState(
-        _ key: OpenStateKey, closed: Bool, wasSaved: Bool, lastSeen: Int64,
-        encode: @escaping @Sendable () -> [UInt8]
+    /// open one's is saved anew, encoded from a copy of `snapshot()` when the store writes it (a closed entry's is not
+    /// read, so not copied: most flushed entries have ended). Returns whether a snapshot is saved afterwards.
+    mutating func settleOpenState<S: MessageSnapshot>(
+        _ key: OpenStateKey, closed: Bool, wasSaved: Bool, snapshot: () -> S
     ) -> Bool {
         if closed {
             if wasSaved { closedStates.append(key) }
             return false
         }
-        openStates.append(OpenState(id: key, lastSeen: lastSeen, encode: encode))
+        let saved = snapshot()
+        openStates.append(OpenState(id: key, lastSeen: saved.lastSeen) { saved.encoded })
         return true
     }
 

@@ -49,7 +49,7 @@ package final class EximCorrelator: Correlator {
     }
 
     /// The saved form of an open message (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot: MessageSnapshot, Sendable {
+    private struct Snapshot: MessageSnapshot {
         var record: MessageRecord
         var emitted: Bool
         var lastSeen: Int64
@@ -253,16 +253,9 @@ package final class EximCorrelator: Correlator {
                 rowsBehind.append(entry)
             }
             let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
-            // A closed entry's state is only deleted: no copy of its snapshot for an encoder never called.
-            let encode: @Sendable () -> [UInt8]
-            if entry.closed {
-                encode = { [] }
-            } else {
-                let snapshot = entry.snapshot
-                encode = { snapshot.encoded }
-            }
             entry.saved = output.settleOpenState(
-                key, closed: entry.closed, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen, encode: encode)
+                key, closed: entry.closed, wasSaved: entry.saved
+            ) { entry.snapshot }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }

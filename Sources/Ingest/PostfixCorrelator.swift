@@ -164,7 +164,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The saved form of an entry (`SnapshotWriter` bytes in the store's open-state table).
-    private struct Snapshot: MessageSnapshot, Sendable {
+    private struct Snapshot: MessageSnapshot {
         var record: MessageRecord
         /// The original queue ID first, then those of re-injected copies.
         var queueIDs: [String]
@@ -287,16 +287,9 @@ package final class PostfixCorrelator: Correlator {
                 entry.rowBehind = false
             }
             let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
-            if entry.closed {
-                // No snapshot to save: no copy of it captured for nothing (most flushed entries have ended).
-                entry.saved = output.settleOpenState(
-                    key, closed: true, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-                ) { [] }
-            } else {
-                entry.saved = output.settleOpenState(
-                    key, closed: false, wasSaved: entry.saved, lastSeen: entry.snapshot.lastSeen
-                ) { [snapshot = entry.snapshot] in snapshot.encoded }
-            }
+            entry.saved = output.settleOpenState(
+                key, closed: entry.closed, wasSaved: entry.saved
+            ) { entry.snapshot }
         }
         dirty.removeAll(keepingCapacity: true)
         defer { output = CorrelatorOutput() }
