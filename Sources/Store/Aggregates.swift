@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -18,6 +19,13 @@ struct AggregateDeltas {
         var account: String
         /// `''` when unknown.
         var clientIP: String
+
+        /// Equal as the table's key is: byte for byte (Swift's `==` would take canonically equivalent spellings of a
+        /// sender for one, and disagree with `hash(into:)`, which hashes bytes).
+        static func == (a: MessageKey, b: MessageKey) -> Bool {
+            a.start == b.start && sameBytes(a.sender, b.sender) && sameBytes(a.account, b.account)
+                && sameBytes(a.clientIP, b.clientIP) && sameBytes(a.host, b.host)
+        }
 
         /// The strings by `ByteStringTable.wordHash`, eight bytes at a time: Swift's SipHash of four strings was a
         /// tenth of the Swift side of the store thread on Exim logs (a bucket is looked up for every message).
@@ -605,5 +613,12 @@ extension OutcomeCounting {
 /// Equal as bytes, as SQLite's BINARY collation and the batch's domain numbering compare: Swift's `==` also takes
 /// canonically equivalent spellings (NFC `é`, NFD `e` + U+0301) for one, which SQLite stores and groups apart.
 @inline(__always) func sameBytes(_ a: String, _ b: String) -> Bool {
-    a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    let n = a.utf8.count
+    guard n == b.utf8.count else { return false }
+    if n == 0 { return true }
+    let equal = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb in memcmp(pa.baseAddress!, pb.baseAddress!, n) == 0 }
+    }
+    if let equal, let equal { return equal }
+    return a.utf8.elementsEqual(b.utf8)
 }

@@ -212,4 +212,24 @@ import Testing
         try store.write(later)
         #expect(try store.aggregateMismatches() == [], "after the rewrite")
     }
+
+    /// Senders that are one text to Swift's `==` (NFC and NFD `café`) but two rows to SQLite: one batch keeps their
+    /// day buckets apart, as the table's key does.
+    @Test func canonicallyEquivalentSendersKeepTheirOwnBuckets() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var batch = WriteBatch()
+        for (id, sender) in [(Int64(3), "shop@caf\u{E9}.example"), (6, "shop@cafe\u{301}.example")] {
+            var m = Self.message(id, sender: sender, outcomes: [.delivered])
+            m.account = "sasl:u0"
+            m.clientIP = "192.0.2.1"
+            batch.messages.append(MessageWrite(record: m, replaces: false))
+        }
+        try store.write(batch)
+        #expect(try store.aggregateMismatches() == [])
+        let rows = try store.summary(by: .sender, filter: MessageFilter(), top: nil)
+        #expect(rows.count == 2)
+        #expect(rows.map(\.messages) == [1, 1])
+    }
 }
