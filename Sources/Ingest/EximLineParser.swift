@@ -738,7 +738,7 @@ package enum EximLineParser {
     @inline(__always) static func tokenEnd(_ s: ByteSlice, _ i: Int) -> Int {
         var j = i
         while true {
-            j = firstIndex(of: 0x20, or: UInt8(ascii: "\""), in: s, from: j)
+            j = s.firstIndex(of: 0x20, UInt8(ascii: "\""), UInt8(ascii: "\""), from: j) ?? max(j, s.count)
             guard j < s.count, s[j] != 0x20 else { return j }
             j = quotedEnd(s, j)
         }
@@ -748,37 +748,12 @@ package enum EximLineParser {
     @inline(__always) static func quotedEnd(_ s: ByteSlice, _ i: Int) -> Int {
         var j = i + 1
         while true {
-            j = firstIndex(of: UInt8(ascii: "\\"), or: UInt8(ascii: "\""), in: s, from: j)
-            guard j < s.count else { return s.count }
+            guard let k = s.firstIndex(of: UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "\""), from: j)
+            else { return s.count }
+            j = k
             if s[j] == UInt8(ascii: "\"") { return j + 1 }
             j += 2
         }
-    }
-
-    /// The index of the first `a` or `b` in `s` at or after `from`, or the end (at least `from`): eight bytes at a
-    /// time, each compared without a branch (a zero byte of `word ^ pattern` is a match; the lowest one found by the
-    /// borrow trick is exact).
-    @inline(__always) static func firstIndex(of a: UInt8, or b: UInt8, in s: ByteSlice, from: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let pa = ones &* UInt64(a)
-        let pb = ones &* UInt64(b)
-        let raw = UnsafeRawPointer(s.base)
-        var j = from
-        while j + 8 <= s.count {
-            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: j, as: UInt64.self))
-            let x = w ^ pa
-            let y = w ^ pb
-            let m = ((x &- ones) & ~x | (y &- ones) & ~y) & highs
-            if m != 0 { return j + m.trailingZeroBitCount >> 3 }
-            j += 8
-        }
-        while j < s.count {
-            let c = s[j]
-            if c == a || c == b { return j }
-            j += 1
-        }
-        return j
     }
 
     /// The end of an address at `i`: `<…>` or a bare word; a trailing `:` is not part of it.
