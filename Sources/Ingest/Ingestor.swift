@@ -127,6 +127,8 @@ package final class Ingestor {
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
         let runID = try store.beginRun(at: started)
+        // Days a failed or killed run left with stale buckets are built again from their rows.
+        try store.writePendingAggregates()
         checkpoints = try store.checkpoints()
         nextCheckpointID = (checkpoints.compactMap(\.id).max() ?? 0) + 1
         let rowIDs = RowIDAllocator(next: try store.nextMessageRowID())
@@ -164,8 +166,11 @@ package final class Ingestor {
             capOpenMessages()
             try commit(checkpoint: nil, final: true)
             try pipeline.finish()
+            try store.writePendingAggregates()
         } catch {
             try? pipeline.finish()
+            // The changes gathered before a failed write are lost with it, and their days stay listed as stale.
+            try? store.writePendingAggregates()
             try? store.finishRun(
                 runID, at: Int64(Date().timeIntervalSince1970), stats: report.stats, status: .failed("\(error)"))
             throw error
@@ -468,6 +473,8 @@ package final class Ingestor {
             }
         }
         guard !batch.isEmpty else { return }
+        // The buckets' changes are written once, after the last batch (RelayStore+StaleDays.swift).
+        batch.defersAggregates = true
         // Handed over, not copied: the writer's must be the only reference to release the batch as it writes it.
         let queued = batch
         batch = WriteBatch()

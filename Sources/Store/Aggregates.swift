@@ -177,8 +177,13 @@ struct AggregateDeltas {
     private(set) var domainNames = ByteStringTable()
     /// The number of `''` in `domainNames`.
     let noDomain: Int32
-    /// Start of every UTC hour whose accepted messages changed, for the account activity.
+    /// Start of every UTC hour whose accepted messages changed, for the account activity (taken by each write).
     private(set) var dirtyHours: Set<Int64> = []
+    /// How many of `hostNames` are written to `relay_hosts`.
+    var hostsWritten = 0
+    /// Start of every UTC day whose buckets change.
+    private(set) var days: Set<Int64> = []
+    private var lastDay = Int64.min
     private var lastHost: String?
     private var lastHostID: Int32 = -1
     /// `domainCounts`' scratch: per domain number, 1 + its index in the message's tallies, or 0.
@@ -198,6 +203,23 @@ struct AggregateDeltas {
         messages.reserveCapacity(count / 4)
         domains.reserveCapacity(count)
         noDomain = domainNames.id(of: UnsafeBufferPointer(start: nil, count: 0))
+    }
+
+    /// The buckets with changes.
+    var bucketCount: Int { messages.count + domains.count }
+
+    /// Drops the changes of the days before `day` (written by the caller).
+    mutating func removeDays(before day: Int64) {
+        messages = messages.filter { $0.key.start >= day }
+        domains = domains.filter { $0.key.start >= day }
+        days = days.filter { $0 >= day }
+        lastDay = .min
+    }
+
+    /// The hours gathered since the last call.
+    mutating func takeDirtyHours() -> Set<Int64> {
+        defer { dirtyHours = [] }
+        return dirtyHours
     }
 
     /// The start of the `span` that `time` falls in.
@@ -249,6 +271,11 @@ struct AggregateDeltas {
             account: account ?? "", clientIP: clientIP ?? "")
         let domainStart = Self.start(of: receivedAt, span: Self.domainSpan)
         dirtyHours.insert(Self.start(of: receivedAt, span: RelayStore.hourSeconds))
+        let day = Self.start(of: receivedAt, span: RelayStore.daySeconds)
+        if day != lastDay {
+            days.insert(day)
+            lastDay = day
+        }
         if sign > 0 {
             messages[key, default: Change()].add(values, at: receivedAt)
         } else {
@@ -477,22 +504,14 @@ extension BulkWriter {
     /// Writes the gathered changes, smallest spans first, then the larger buckets made of them: one upsert per
     /// bucket; a bucket left with no message is deleted, and one that lost a row at its first or last time gets them
     /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
-    func applyAggregates(_ deltas: AggregateDeltas) throws {
-        if !deltas.dirtyHours.isEmpty {
-            // Account activity (RelayStore+Activity.swift) is rebuilt for these hours after the ingest.
-            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO activity_dirty_hours (hour) VALUES (?)")
-            for h in deltas.dirtyHours { try run(s) { bind($0, 1, h) } }
-        }
-        if !deltas.hostNames.isEmpty {
-            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay_hosts (host) VALUES (?)")
-            for h in deltas.hostNames { try run(s) { bind($0, 1, h) } }
-        }
+    /// `before`: only the buckets of the days before it.
+    func applyAggregates(_ deltas: AggregateDeltas, before: Int64 = .max) throws {
         for span in BucketTable.messages.spans.reversed() {
             let changes =
                 span == BucketTable.messages.smallestSpan
                 ? deltas.messages : AggregateDeltas.folded(deltas.messages, into: span)
             try applyBuckets(
-                changes, span: span, table: .messages,
+                changes, span: span, table: .messages, before: before,
                 key: { k, st, i in
                     self.bind(st, i, k.host)
                     self.bind(st, i + 1, k.sender)
@@ -505,7 +524,7 @@ extension BulkWriter {
                 span == BucketTable.domains.smallestSpan
                 ? deltas.domains : AggregateDeltas.folded(deltas.domains, into: span)
             try applyBuckets(
-                changes, span: span, table: .domains,
+                changes, span: span, table: .domains, before: before,
                 key: { k, st, i in
                     self.bind(st, i, deltas.hostNames[Int(k.host)])
                     self.bind(st, i + 1, deltas.domainNames.strings[Int(k.domain)])
@@ -513,8 +532,23 @@ extension BulkWriter {
         }
     }
 
+    /// Writes what every batch writes at once, whether or not its bucket changes wait: the hours whose account
+    /// activity is rebuilt after the ingest (RelayStore+Activity.swift), and the relay names seen.
+    func applyHoursAndHosts(_ deltas: inout AggregateDeltas) throws {
+        let hours = deltas.takeDirtyHours()
+        if !hours.isEmpty {
+            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO activity_dirty_hours (hour) VALUES (?)")
+            for h in hours { try run(s) { bind($0, 1, h) } }
+        }
+        if deltas.hostsWritten < deltas.hostNames.count {
+            let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO relay_hosts (host) VALUES (?)")
+            for h in deltas.hostNames[deltas.hostsWritten...] { try run(s) { bind($0, 1, h) } }
+            deltas.hostsWritten = deltas.hostNames.count
+        }
+    }
+
     private func applyBuckets<Key: AggregateKey>(
-        _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable,
+        _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable, before: Int64,
         key bindKey: (Key, OpaquePointer, Int32) -> Void, values: (Key, OpaquePointer, Int32) -> Void
     ) throws {
         guard !changes.isEmpty else { return }
@@ -526,7 +560,7 @@ extension BulkWriter {
         let valuesAt = Int32(3 + table.keyColumns.count)
         let totalsAt = valuesAt + Int32(table.valueColumns.count)
         // Bound one by one through the C API, without closures or arrays: this loop runs for every bucket.
-        for (k, c) in changes where !c.isEmpty {
+        for (k, c) in changes where !c.isEmpty && k.start < before {
             let st = c.isPureAddition ? upsert : upsertReturning
             bind(st, 1, span)
             bind(st, 2, k.start)

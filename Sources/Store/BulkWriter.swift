@@ -21,9 +21,10 @@ struct BulkWriter {
     /// do not hold two copies of every busy open message for the whole write. Open states go first for that reason (a
     /// message's values are shared with its open state); the tables are apart, so the order changes nothing stored.
     /// Finished messages stay in `batch`, to be freed by the caller.
-    func write(_ batch: inout WriteBatch) throws {
-        // The aggregates change with the rows, in the same transaction (RelayStore+Aggregates.swift).
-        var deltas = AggregateDeltas(messages: batch.messages.count + batch.deletedMessageRowIDs.count)
+    ///
+    /// The aggregates' changes are gathered into `deltas`, for the caller to write (RelayStore+StaleDays.swift); the
+    /// hours of account activity to rebuild and the relay names are written here.
+    func write(_ batch: inout WriteBatch, into deltas: inout AggregateDeltas) throws {
         if !batch.deletedMessageRowIDs.isEmpty {
             let delMessage = try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?")
             let delRecipients = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ?")
@@ -124,7 +125,7 @@ struct BulkWriter {
                 bind(st, 13, c.updatedAt)
             }
         }
-        try applyAggregates(deltas)
+        try applyHoursAndHosts(&deltas)
     }
 
     /// Columns of a `messages` row, as `bindMessage` binds them.

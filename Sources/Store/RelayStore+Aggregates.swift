@@ -13,12 +13,14 @@ import GRDB
 ///   least one recipient there, their recipients by outcome and the messages' bytes (once per message and domain).
 /// - `relay_hosts`: every relay name seen, so `--host` can tell a typo from a quiet relay.
 ///
-/// Every bucket costs an ingest one row write per batch that touches it, so the spans kept are few: days only.
-/// Hour buckets as well cost the 200 MB benchmark ingest another 0.1 s (8 %) and save a few tenths of a second
-/// per report at 10 million messages a month; the `span` column and `TimePlan` take more spans should that change.
+/// Every bucket costs an ingest a row write, so the spans kept are few: days only. Hour buckets as well cost the
+/// 200 MB benchmark ingest another 0.1 s (8 %, when buckets were written at every batch) and save a few tenths of a
+/// second per report at 10 million messages a month; the `span` column and `TimePlan` take more spans should that
+/// change.
 ///
-/// `BulkWriter` keeps them exact in the transaction of every batch: a rewritten or deleted message row first takes
-/// its stored contribution out.
+/// `BulkWriter` gathers their changes (a rewritten or deleted message row first takes its stored contribution out);
+/// a plain write applies them in its own transaction, an ingest's batches let them wait in memory with their days
+/// listed as stale (RelayStore+StaleDays.swift).
 extension RelayStore {
     package static let hourSeconds: Int64 = 3600
     package static let daySeconds: Int64 = 86_400

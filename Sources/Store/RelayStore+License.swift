@@ -27,7 +27,9 @@ extension RelayStore {
         try query { db in
             let stored = try hasAggregates(db)
             let aggregates = source == .automatic && stored
-            let plan = TimePlan(since: filter.since, until: filter.until, spans: aggregates ? Self.messageSpans : [])
+            let plan = TimePlan(
+                since: filter.since, until: filter.until, spans: aggregates ? Self.messageSpans : [],
+                stale: aggregates ? try Self.staleDays(db) : [])
             var branches: [SQLCondition] = []
             for buckets in plan.buckets {
                 var parts = TimePlan.conditions(buckets)

@@ -119,6 +119,11 @@ extension RelayStore {
             }
         }
 
+        // The days cut are exact now, stale or not (RelayStore+StaleDays.swift).
+        if try db.tableExists("aggregate_stale_days") {
+            try db.execute(sql: "DELETE FROM aggregate_stale_days WHERE start < ?", arguments: [cut])
+        }
+
         // Hourly activity; account_keys keeps each key's first and last hour (a network used before the cut is
         // still not new). The activity of a kept open message is not rebuilt: hours before the cut have none (when
         // a later ingest rewrites it, its hour is rebuilt from the rows that stay, and goes at the next prune).

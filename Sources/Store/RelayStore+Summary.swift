@@ -240,9 +240,34 @@ struct TimePlan: Equatable {
     /// Ranges read from the rows.
     var rows: [Range] = []
 
-    /// `spans`: those the table keeps, largest first, each a multiple of the next; none reads only rows.
-    init(since: Int64?, until: Int64?, spans: [Int64]) {
+    /// `spans`: those the table keeps, largest first, each a multiple of the next; none reads only rows. `stale`:
+    /// starts of the UTC days whose buckets are not up to date (RelayStore+StaleDays.swift), ascending: read from
+    /// the rows.
+    init(since: Int64?, until: Int64?, spans: [Int64], stale: [Int64] = []) {
         split(Range(from: since, to: until), spans: spans[...])
+        if !stale.isEmpty && !buckets.isEmpty { carve(stale) }
+    }
+
+    /// Moves the stale days out of the bucket ranges into the row ranges.
+    private mutating func carve(_ stale: [Int64]) {
+        var kept: [Buckets] = []
+        for b in buckets {
+            var from = b.range.from
+            let to = b.range.to
+            for day in stale {
+                let start = max(day, from ?? .min)
+                let end = min(day + RelayStore.daySeconds, to ?? .max)
+                guard start < end else { continue }
+                if from.map({ $0 < start }) ?? true {
+                    kept.append(Buckets(span: b.span, range: Range(from: from, to: start)))
+                }
+                rows.append(Range(from: start, to: end))
+                from = end
+            }
+            if let f = from, let t = to, f >= t { continue }
+            kept.append(Buckets(span: b.span, range: Range(from: from, to: to)))
+        }
+        buckets = kept
     }
 
     private mutating func split(_ r: Range, spans: ArraySlice<Int64>) {
@@ -283,7 +308,9 @@ extension RelayStore {
             let stored = try hasAggregates(db)
             let aggregates = request.source == .automatic && stored && !(g == .recipientDomain && f.sender != nil)
             let spans = g == .recipientDomain ? Self.recipientDomainSpans : Self.messageSpans
-            let plan = TimePlan(since: f.since, until: f.until, spans: aggregates ? spans : [])
+            let plan = TimePlan(
+                since: f.since, until: f.until, spans: aggregates ? spans : [],
+                stale: aggregates ? try Self.staleDays(db) : [])
             let rows =
                 g == .recipientDomain
                 ? try Self.recipientDomainSummary(db, plan: plan, request: request)

@@ -49,14 +49,30 @@ extension RelayStore {
 
     /// Totals per UTC day with `from <= day < to` from the day aggregates (`message_buckets`), for periods too long
     /// to draw by the hour; all accepted messages, relay-generated bounces left out.
+    /// Stale days (RelayStore+StaleDays.swift) are summed from their rows.
     package func dailyTraffic(from: Int64, to: Int64) throws -> [TrafficBin] {
         try query { db in
-            try Row.fetchAll(
+            let stale = try Self.staleDays(db).filter { $0 >= from && $0 < to }
+            let notStale = stale.isEmpty ? "" : " AND start NOT IN (\(stale.map(String.init).joined(separator: ",")))"
+            let fromRows =
+                stale.isEmpty
+                ? ""
+                : """
+                \nUNION ALL
+                SELECT \(Self.startSQL("received_at", span: Self.daySeconds)) AS day, count(*), sum(recipients),
+                    sum(delivered), sum(deferred), sum(bounced), sum(coalesce(size, 0))
+                FROM messages WHERE origin != 'generated'
+                    AND (\(stale.map { "received_at >= \($0) AND received_at < \($0 + Self.daySeconds)" }
+                        .joined(separator: " OR ")))
+                GROUP BY day
+                """
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT start, sum(messages), sum(recipients), sum(delivered), sum(deferred), sum(bounced),
                         sum(bytes)
-                    FROM message_buckets WHERE span = ? AND start >= ? AND start < ? GROUP BY start ORDER BY start
+                    FROM message_buckets WHERE span = ? AND start >= ? AND start < ?\(notStale) GROUP BY start\(fromRows)
+                    ORDER BY 1
                     """,
                 arguments: [Self.daySeconds, from, to]
             ).map { r in

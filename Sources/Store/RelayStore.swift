@@ -29,7 +29,10 @@ package final class RelayStore: @unchecked Sendable {
     package let path: String
     private let dbQueue: DatabaseQueue
     /// The bulk writer's bound text (used inside `dbQueue.write` only, so one at a time).
-    private let arena = BindArena()
+    let arena = BindArena()
+    /// Bucket changes an ingest gathered over its batches (RelayStore+StaleDays.swift); used inside `dbQueue.write`
+    /// only.
+    let pending = PendingAggregates()
 
     /// SQLite's process-wide settings, made once before the first connection.
     private static let configured: Void = { _ = relaysum_sqlite_configure() }()
@@ -186,6 +189,7 @@ package final class RelayStore: @unchecked Sendable {
         registerAggregateMigrations(&m)
         registerActivityMigrations(&m)
         registerARFMigrations(&m)
+        registerStaleDayMigrations(&m)
         return m
     }
 
@@ -272,12 +276,48 @@ package final class RelayStore: @unchecked Sendable {
     /// written (an ingest's batch, held by nothing else, then stops sharing them with the correlators during the
     /// write); what remains of it is left in `batch`.
     package func write(releasing batch: inout WriteBatch) throws {
-        try transaction { db in try BulkWriter(db: db, arena: arena).write(&batch) }
+        do {
+            try transaction { db in
+                let writer = BulkWriter(db: db, arena: arena)
+                var deltas =
+                    pending.deltas.take()
+                    ?? AggregateDeltas(messages: batch.messages.count + batch.deletedMessageRowIDs.count)
+                try writer.write(&batch, into: &deltas)
+                if batch.defersAggregates && !pending.lost && deltas.bucketCount < Self.pendingBucketLimit
+                    && deltas.domainNames.strings.count < Self.pendingBucketLimit
+                {
+                    // The newest two days wait: a batch at midnight still adds to the day before.
+                    if let newest = deltas.days.max() {
+                        try writer.writeDays(before: newest - Self.daySeconds, of: &deltas, pending)
+                    }
+                    try writer.listStale(deltas.days, in: pending)
+                    pending.deltas = deltas
+                } else {
+                    try settleAggregates(writer, deltas)
+                }
+            }
+        } catch {
+            // Rolled back: the changes gathered are lost with it, so the days listed are built again from the rows.
+            pending.deltas = nil
+            pending.lost = true
+            throw error
+        }
+    }
+
+    /// Writes `deltas` and the changes gathered before them, and brings every stale day up to date.
+    func settleAggregates(_ writer: BulkWriter, _ deltas: AggregateDeltas? = nil) throws {
+        var all = pending.deltas.take()
+        if let deltas {
+            // Only one of them is ever set: a write takes the gathered changes before adding its own.
+            precondition(all == nil, "gathered aggregate changes left behind")
+            all = deltas
+        }
+        try writer.settle(all, pending)
     }
 
     /// Runs `body` in one write transaction; a failure is a `StoreError` naming the database and, for an I/O error,
     /// the system's reason (`disk I/O error (File too large)`), taken before the rollback can reset it.
-    private func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+    func transaction<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.writeWithoutTransaction { db in
             do {
                 try db.beginTransaction()
@@ -431,6 +471,10 @@ package struct WriteBatch: Sendable {
     package var closedStates: [OpenStateKey] = []
     /// Checkpoints to insert (id nil) or update.
     package var checkpoints: [SourceCheckpoint] = []
+    /// The aggregates' changes may wait in memory for a later write (an ingest's batches but its last): the days
+    /// they touch are listed as stale meanwhile (RelayStore+StaleDays.swift). False writes them, and those gathered
+    /// before, in this transaction.
+    package var defersAggregates = false
 
     package init() {}
 

@@ -1,0 +1,111 @@
+import GRDB
+
+/// Day buckets an ingest has not brought up to date yet.
+///
+/// An ingest gathers the bucket changes of many batches in memory and writes them at its end (or sooner, once
+/// `pendingBucketLimit` buckets are waiting): a bucket costs an upsert per write, and a batch of a few thousand
+/// messages touches nearly as many recipient-domain buckets as it has messages, while a whole run touches each
+/// bucket of its days once (the 1 GB benchmark log: 328 k messages, 40 k domain buckets).
+///
+/// Until then the days those changes fall in are listed in `aggregate_stale_days`, written in the transaction of the
+/// batch that first touched them, and removed in the one that writes the changes. So every committed state of the
+/// database is exact: a day not listed has its buckets equal to what its rows give, and reports read a listed day
+/// from its rows (`TimePlan`), as they read the partial days at a period's edges. A run that dies before writing its
+/// changes leaves its days listed; the next write of the aggregates builds them again from the rows (an ingest does
+/// it first thing, `prune` the days it cuts).
+extension RelayStore {
+    /// Buckets waiting in memory before an ingest writes them: about 200 bytes each.
+    static let pendingBucketLimit = 50_000
+
+    /// Registers migration "v5": the list of stale days.
+    static func registerStaleDayMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "CREATE TABLE aggregate_stale_days (start INTEGER PRIMARY KEY) WITHOUT ROWID")
+        }
+    }
+
+    /// Starts of the UTC days whose buckets are stale, ascending (none in a database from before the list).
+    static func staleDays(_ db: Database) throws -> [Int64] {
+        guard try db.tableExists("aggregate_stale_days") else { return [] }
+        return try Int64.fetchAll(db, sql: "SELECT start FROM aggregate_stale_days ORDER BY start")
+    }
+
+    /// The stale days (for tests and diagnostics).
+    package func staleAggregateDays() throws -> [Int64] {
+        try query { db in try Self.staleDays(db) }
+    }
+
+    /// Writes the bucket changes an ingest gathered (`WriteBatch.defersAggregates`) and builds every other stale
+    /// day again from its rows (those a failed or killed run left), in one transaction. Nothing to do costs a read of
+    /// the (empty) list.
+    package func writePendingAggregates() throws {
+        try transaction { db in try self.settleAggregates(BulkWriter(db: db, arena: self.arena)) }
+    }
+}
+
+/// The bucket changes gathered over an ingest's batches, owned by the writer (used inside write transactions only).
+final class PendingAggregates {
+    var deltas: AggregateDeltas?
+    /// Days this store listed as stale for the changes in `deltas`.
+    var listed: Set<Int64> = []
+    /// A write failed after days were listed: their changes are lost, so every listed day is built again from the
+    /// rows at the next settling, whoever listed it.
+    var lost = false
+}
+
+extension BulkWriter {
+    /// Lists as stale the days of `deltas` not listed yet.
+    func listStale(_ days: Set<Int64>, in pending: PendingAggregates) throws {
+        let new = days.subtracting(pending.listed)
+        guard !new.isEmpty else { return }
+        let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO aggregate_stale_days (start) VALUES (?)")
+        for day in new { try run(s) { bind($0, 1, day) } }
+        pending.listed.formUnion(new)
+    }
+
+    /// Writes the changes of the days before `day` and takes them out of `deltas` and the stale list: logs come in
+    /// time order, so a day the log has left is seldom changed again (only by a message open since then), and its
+    /// buckets are written on the writer's thread while the next lines are read, instead of all at the run's end.
+    func writeDays(before day: Int64, of deltas: inout AggregateDeltas, _ pending: PendingAggregates) throws {
+        let done = deltas.days.filter { $0 < day }
+        guard !done.isEmpty else { return }
+        try applyAggregates(deltas, before: day)
+        deltas.removeDays(before: day)
+        let listed = done.intersection(pending.listed)
+        guard !listed.isEmpty else { return }
+        let s = try db.cachedStatement(sql: "DELETE FROM aggregate_stale_days WHERE start = ?")
+        for d in listed { try run(s) { bind($0, 1, d) } }
+        pending.listed.subtract(listed)
+    }
+
+    /// Writes `deltas` (if any) to the buckets, then builds again from the rows every listed day whose changes are
+    /// not in them, and empties the list.
+    func settle(_ deltas: AggregateDeltas?, _ pending: PendingAggregates) throws {
+        if let deltas { try applyAggregates(deltas) }
+        let listed = try RelayStore.staleDays(db)
+        for day in listed where pending.lost || !pending.listed.contains(day) { try rebuildDay(day) }
+        if !listed.isEmpty { try db.execute(sql: "DELETE FROM aggregate_stale_days") }
+        pending.listed = []
+        pending.lost = false
+    }
+
+    /// The buckets of the UTC day starting at `day`, computed again from its rows.
+    private func rebuildDay(_ day: Int64) throws {
+        // Every span kept is at most a day.
+        let bounds: StatementArguments = [day, day + RelayStore.daySeconds]
+        try db.execute(sql: "DELETE FROM message_buckets WHERE start >= ? AND start < ?", arguments: bounds)
+        try db.execute(sql: "DELETE FROM recipient_domain_buckets WHERE start >= ? AND start < ?", arguments: bounds)
+        for s in RelayStore.messageSpans {
+            try db.execute(
+                sql: "INSERT INTO message_buckets "
+                    + RelayStore.messageBucketsFromRowsSQL(s, rows: "received_at >= ? AND received_at < ?"),
+                arguments: bounds)
+        }
+        for s in RelayStore.recipientDomainSpans {
+            try db.execute(
+                sql: "INSERT INTO recipient_domain_buckets "
+                    + RelayStore.domainBucketsFromRowsSQL(s, rows: "m.received_at >= ? AND m.received_at < ?"),
+                arguments: bounds)
+        }
+    }
+}
