@@ -210,8 +210,10 @@ struct AggregateDeltas {
 
     /// Drops the changes of the days before `day` (written by the caller).
     mutating func removeDays(before day: Int64) {
-        messages = messages.filter { $0.key.start >= day }
-        domains = domains.filter { $0.key.start >= day }
+        // Removed one by one: `filter` would build both dictionaries afresh at every batch, for the few changes of
+        // an older day.
+        for k in messages.keys.filter({ $0.start < day }) { messages.removeValue(forKey: k) }
+        for k in domains.keys.filter({ $0.start < day }) { domains.removeValue(forKey: k) }
         days = days.filter { $0 >= day }
         lastDay = .min
     }
