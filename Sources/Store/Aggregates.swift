@@ -506,14 +506,14 @@ extension BulkWriter {
     /// Writes the gathered changes, smallest spans first, then the larger buckets made of them: one upsert per
     /// bucket; a bucket left with no message is deleted, and one that lost a row at its first or last time gets them
     /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
-    /// `before`: only the buckets of the days before it.
-    func applyAggregates(_ deltas: AggregateDeltas, before: Int64 = .max) throws {
+    /// `including`: whether the buckets starting at a time are written (all by default).
+    func applyAggregates(_ deltas: AggregateDeltas, including: (Int64) -> Bool = { _ in true }) throws {
         for span in BucketTable.messages.spans.reversed() {
             let changes =
                 span == BucketTable.messages.smallestSpan
                 ? deltas.messages : AggregateDeltas.folded(deltas.messages, into: span)
             try applyBuckets(
-                changes, span: span, table: .messages, before: before,
+                changes, span: span, table: .messages, including: including,
                 key: { k, st, i in
                     self.bind(st, i, k.host)
                     self.bind(st, i + 1, k.sender)
@@ -526,7 +526,7 @@ extension BulkWriter {
                 span == BucketTable.domains.smallestSpan
                 ? deltas.domains : AggregateDeltas.folded(deltas.domains, into: span)
             try applyBuckets(
-                changes, span: span, table: .domains, before: before,
+                changes, span: span, table: .domains, including: including,
                 key: { k, st, i in
                     self.bind(st, i, deltas.hostNames[Int(k.host)])
                     self.bind(st, i + 1, deltas.domainNames.strings[Int(k.domain)])
@@ -550,7 +550,7 @@ extension BulkWriter {
     }
 
     private func applyBuckets<Key: AggregateKey>(
-        _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable, before: Int64,
+        _ changes: [Key: AggregateDeltas.Change], span: Int64, table: BucketTable, including: (Int64) -> Bool,
         key bindKey: (Key, OpaquePointer, Int32) -> Void, values: (Key, OpaquePointer, Int32) -> Void
     ) throws {
         guard !changes.isEmpty else { return }
@@ -562,7 +562,7 @@ extension BulkWriter {
         let valuesAt = Int32(3 + table.keyColumns.count)
         let totalsAt = valuesAt + Int32(table.valueColumns.count)
         // Bound one by one through the C API, without closures or arrays: this loop runs for every bucket.
-        for (k, c) in changes where !c.isEmpty && k.start < before {
+        for (k, c) in changes where !c.isEmpty && including(k.start) {
             let st = c.isPureAddition ? upsert : upsertReturning
             bind(st, 1, span)
             bind(st, 2, k.start)

@@ -56,6 +56,9 @@ extension RelayStore {
         let cut = Self.pruneCut(time)
         /// Thrown to roll a dry run back with its counts.
         struct DryRun: Error { var result: PruneResult }
+        // Changes gathered by an ingest on this store, and days a dead run left stale, are written first, so the
+        // day buckets prune keeps or builds again are exact (RelayStore+StaleDays.swift).
+        if !dryRun { try writePendingAggregates() }
         do {
             return try writeAccess { db -> PruneResult in
                 let result = try Self.prune(db, cut: cut)
@@ -117,11 +120,6 @@ extension RelayStore {
                     arguments: [cut])
                 result.recipientDomainBuckets -= db.changesCount
             }
-        }
-
-        // The days cut are exact now, stale or not (RelayStore+StaleDays.swift).
-        if try db.tableExists("aggregate_stale_days") {
-            try db.execute(sql: "DELETE FROM aggregate_stale_days WHERE start < ?", arguments: [cut])
         }
 
         // Hourly activity; account_keys keeps each key's first and last hour (a network used before the cut is

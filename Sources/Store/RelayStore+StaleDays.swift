@@ -39,7 +39,21 @@ extension RelayStore {
     /// day again from its rows (those a failed or killed run left), in one transaction. Nothing to do costs a read of
     /// the (empty) list.
     package func writePendingAggregates() throws {
-        try transaction { db in try self.settleAggregates(BulkWriter(db: db, arena: self.arena)) }
+        try withPendingAggregates {
+            try transaction { db in try self.settleAggregates(BulkWriter(db: db, arena: self.arena)) }
+        }
+    }
+
+    /// Runs a write transaction that may take the gathered changes: should it fail, they are lost with it, and the
+    /// days listed are built again from the rows at the next settling.
+    func withPendingAggregates(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            pending.deltas = nil
+            pending.lost = true
+            throw error
+        }
     }
 }
 
@@ -59,7 +73,11 @@ extension BulkWriter {
         let new = days.subtracting(pending.listed)
         guard !new.isEmpty else { return }
         let s = try db.cachedStatement(sql: "INSERT OR IGNORE INTO aggregate_stale_days (start) VALUES (?)")
-        for day in new { try run(s) { bind($0, 1, day) } }
+        for day in new {
+            try run(s) { bind($0, 1, day) }
+            // Listed already, by a run whose changes are lost: the day is built again at the settling.
+            if db.changesCount == 0 { pending.lost = true }
+        }
         pending.listed.formUnion(new)
     }
 
@@ -69,7 +87,7 @@ extension BulkWriter {
     func writeDays(before day: Int64, of deltas: inout AggregateDeltas, _ pending: PendingAggregates) throws {
         let done = deltas.days.filter { $0 < day }
         guard !done.isEmpty else { return }
-        try applyAggregates(deltas, before: day)
+        try applyAggregates(deltas) { $0 < day }
         deltas.removeDays(before: day)
         let listed = done.intersection(pending.listed)
         guard !listed.isEmpty else { return }
@@ -81,9 +99,16 @@ extension BulkWriter {
     /// Writes `deltas` (if any) to the buckets, then builds again from the rows every listed day whose changes are
     /// not in them, and empties the list.
     func settle(_ deltas: AggregateDeltas?, _ pending: PendingAggregates) throws {
-        if let deltas { try applyAggregates(deltas) }
         let listed = try RelayStore.staleDays(db)
-        for day in listed where pending.lost || !pending.listed.contains(day) { try rebuildDay(day) }
+        let rebuilt = Set(listed.filter { pending.lost || !pending.listed.contains($0) })
+        // Changes to a day built again are not applied first: its buckets lack others' changes, so taking a message
+        // out could leave one with no message in the rows to take its first and last times from.
+        if let deltas {
+            try applyAggregates(deltas) {
+                !rebuilt.contains(AggregateDeltas.start(of: $0, span: RelayStore.daySeconds))
+            }
+        }
+        for day in rebuilt.sorted() { try rebuildDay(day) }
         if !listed.isEmpty { try db.execute(sql: "DELETE FROM aggregate_stale_days") }
         pending.listed = []
         pending.lost = false

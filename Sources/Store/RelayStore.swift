@@ -276,7 +276,7 @@ package final class RelayStore: @unchecked Sendable {
     /// written (an ingest's batch, held by nothing else, then stops sharing them with the correlators during the
     /// write); what remains of it is left in `batch`.
     package func write(releasing batch: inout WriteBatch) throws {
-        do {
+        try withPendingAggregates {
             try transaction { db in
                 let writer = BulkWriter(db: db, arena: arena)
                 var deltas =
@@ -296,11 +296,6 @@ package final class RelayStore: @unchecked Sendable {
                     try settleAggregates(writer, deltas)
                 }
             }
-        } catch {
-            // Rolled back: the changes gathered are lost with it, so the days listed are built again from the rows.
-            pending.deltas = nil
-            pending.lost = true
-            throw error
         }
     }
 

@@ -101,16 +101,21 @@ import Testing
         #expect(try store.aggregateMismatches() == [])
     }
 
-    @Test func pruneClearsTheDaysItCuts() throws {
+    @Test func pruneBuildsTheStaleDaysFirst() throws {
         let db = try ScratchDatabase()
         do {
             let dying = try RelayStore(path: db.path)
             for b in Self.batches() { try dying.write(b) }
         }
         let store = try RelayStore(path: db.path)
-        _ = try store.prune(olderThan: Self.midnight + 3 * Self.day)
-        #expect(try store.staleAggregateDays() == [Self.midnight + 3 * Self.day])
-        try store.writePendingAggregates()
+        // A dry run writes nothing.
+        let counted = try store.prune(olderThan: Self.midnight + 3 * Self.day, dryRun: true)
+        #expect(try store.staleAggregateDays().count == 2)
+        let pruned = try store.prune(olderThan: Self.midnight + 3 * Self.day)
+        #expect(pruned.messages == 12 && counted.messages == 12)
+        #expect(try store.staleAggregateDays() == [])
         #expect(try store.aggregateMismatches() == [])
+        let rows = try store.summary(SummaryRequest(grouping: .sender, sort: .key)).map(\.row.messages)
+        #expect(rows == [2, 2])
     }
 }
