@@ -24,7 +24,8 @@ import GRDB
 extension RelayStore {
     package static let hourSeconds: Int64 = 3600
     package static let daySeconds: Int64 = 86_400
-    /// The spans each aggregate table keeps, largest first, each a multiple of the next.
+    /// The spans each aggregate table keeps, largest first, each a multiple of the next; none longer than a day (the
+    /// stale days, RelayStore+StaleDays.swift, are whole days).
     static let messageSpans = [daySeconds]
     static let recipientDomainSpans = [daySeconds]
 

@@ -58,6 +58,10 @@ extension RelayStore {
 }
 
 /// The bucket changes gathered over an ingest's batches, owned by the writer (used inside write transactions only).
+///
+/// Between transactions, unless `lost`: every day with changes in `deltas` is in `listed`; every day in `listed` is
+/// in the committed `aggregate_stale_days`; and a listed day's buckets equal what its rows give less the changes in
+/// `deltas`. Days listed but not in `listed` (or all of them once `lost`) are built from their rows when settled.
 final class PendingAggregates {
     var deltas: AggregateDeltas?
     /// Days this store listed as stale for the changes in `deltas`.
@@ -116,21 +120,24 @@ extension BulkWriter {
 
     /// The buckets of the UTC day starting at `day`, computed again from its rows.
     private func rebuildDay(_ day: Int64) throws {
-        // Every span kept is at most a day.
-        let bounds: StatementArguments = [day, day + RelayStore.daySeconds]
-        try db.execute(sql: "DELETE FROM message_buckets WHERE start >= ? AND start < ?", arguments: bounds)
-        try db.execute(sql: "DELETE FROM recipient_domain_buckets WHERE start >= ? AND start < ?", arguments: bounds)
+        // Every span kept is at most a day (`RelayStore.messageSpans`). The span is given so the key is searched.
         for s in RelayStore.messageSpans {
+            try db.execute(
+                sql: "DELETE FROM message_buckets WHERE span = ? AND start >= ? AND start < ?",
+                arguments: [s, day, day + RelayStore.daySeconds])
             try db.execute(
                 sql: "INSERT INTO message_buckets "
                     + RelayStore.messageBucketsFromRowsSQL(s, rows: "received_at >= ? AND received_at < ?"),
-                arguments: bounds)
+                arguments: [day, day + RelayStore.daySeconds])
         }
         for s in RelayStore.recipientDomainSpans {
             try db.execute(
+                sql: "DELETE FROM recipient_domain_buckets WHERE span = ? AND start >= ? AND start < ?",
+                arguments: [s, day, day + RelayStore.daySeconds])
+            try db.execute(
                 sql: "INSERT INTO recipient_domain_buckets "
                     + RelayStore.domainBucketsFromRowsSQL(s, rows: "m.received_at >= ? AND m.received_at < ?"),
-                arguments: bounds)
+                arguments: [day, day + RelayStore.daySeconds])
         }
     }
 }
