@@ -159,6 +159,9 @@ package protocol Correlator: AnyObject {
     /// one only that), for `IngestOptions.batchRecipients`.
     var pendingWeight: Int { get }
 
+    /// What the open entries in memory hold, in recipients (each counting one more; spilled ones not at all).
+    var residentWeight: Int { get }
+
     /// Messages spilled, and messages read back, so far.
     var spillCounts: (spilled: Int, reloaded: Int) { get }
 

@@ -373,6 +373,12 @@ package final class EximCorrelator: Correlator {
 
     package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
 
+    package var residentWeight: Int {
+        var weight = 0
+        for entry in open.values where !entry.spilled { weight += Self.weight(entry) }
+        return weight
+    }
+
     /// What a message holds in memory, in recipients: they are most of it.
     private static func weight(_ entry: Entry) -> Int { entry.snapshot.record.recipients.count + 1 }
 

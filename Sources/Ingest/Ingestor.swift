@@ -128,6 +128,13 @@ package final class Ingestor {
     private var nextCheckpointID: Int64 = 1
     /// `options.batchRecipients`, or no limit.
     private var pendingWeightLimit: Int { options.batchRecipients ?? Int.max }
+    /// Twice `residentRecipients` when messages are spilled: a batch ends when the open messages in memory hold as
+    /// many recipients as that (only the batch just queued and the one being read are then over the budget, and
+    /// the commit lets the first be spilled). Checked every 8,192 lines.
+    private var residentBound = Int.max
+    private var overResidentBound: Bool {
+        residentBound < Int.max && correlators.contains { $0.residentWeight >= residentBound }
+    }
 
     package init(store: RelayStore, options: IngestOptions, progress: IngestProgress? = nil) {
         self.store = store
@@ -156,6 +163,7 @@ package final class Ingestor {
         if let budget = options.residentRecipients, store.path != ":memory:" {
             let reader = try OpenStateReader(path: store.path)
             for c in correlators { c.spill(beyond: budget, reader: reader) }
+            residentBound = budget.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * budget
         }
 
         // Open every file first: order them by their first stamp, so lines are correlated in time order whatever
@@ -312,7 +320,8 @@ package final class Ingestor {
                     || (linesSinceCommit & 1023 == 0
                         && (postfix.pendingCount + exim.pendingCount >= options.batchMessages
                             || (pendingWeightLimit < Int.max
-                                && postfix.pendingWeight + exim.pendingWeight >= pendingWeightLimit)))
+                                && postfix.pendingWeight + exim.pendingWeight >= pendingWeightLimit)
+                            || (linesSinceCommit & 8191 == 0 && overResidentBound)))
                 {
                     progress?.advanced(bytes: progressed(endOffset))
                     try commitFile(atEnd: false)

@@ -133,6 +133,11 @@ package final class PostfixCorrelator: Correlator {
             old.deallocate()
         }
 
+        /// Calls `body` with every entry (an entry with several queue IDs more than once).
+        func forEachEntry(_ body: (Entry) -> Void) {
+            for i in slots.indices { if let e = slots[i].entry { body(e) } }
+        }
+
         /// Every key and its entry (an entry with several queue IDs more than once).
         var pairs: [(key: Key, entry: Entry)] {
             var out: [(key: Key, entry: Entry)] = []
@@ -418,6 +423,18 @@ package final class PostfixCorrelator: Correlator {
     package var spillCounts: (spilled: Int, reloaded: Int) { (spills, reloads) }
 
     package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
+
+    package var residentWeight: Int {
+        visits += 1
+        var weight = 0
+        open.forEachEntry { entry in
+            if entry.visit != visits && !entry.spilled {
+                entry.visit = visits
+                weight += Self.weight(entry)
+            }
+        }
+        return weight
+    }
 
     /// What an entry holds in memory, in recipients: they are most of it.
     private static func weight(_ entry: Entry) -> Int { entry.snapshot.record.recipients.count + 1 }
