@@ -35,7 +35,8 @@ package struct IngestOptions: Sendable {
     /// commit point, about: past it, the least recently seen open messages not in the batch just queued keep their
     /// recipients only in their saved state, read back when their next line comes, which keeps memory flat however
     /// long a busy relay's log (list messages held open for hours by one deferred recipient). Nil: all are kept.
-    /// What is stored is the same either way. Not used with an in-memory database.
+    /// What is stored is the same either way (message row ids follow the batches, which the bound in
+    /// `Ingestor.overResidentBound` may end sooner, as they follow `batchLines`). Not used with an in-memory database.
     package var residentRecipients: Int? = 20_000
     /// Recipients of the open messages changed since the last commit point (each message counting one more), at most:
     /// a batch ends there. Nil: no such bound. The messages of the batch being read and of the batch being written
