@@ -118,7 +118,8 @@ package protocol Correlator: AnyObject {
     /// Handles one line of this MTA. `envelope.message` is valid only during the call.
     func consume(_ envelope: Envelope, host: String, position: SourcePosition) -> LineVerdict
 
-    /// Entries changed since the last flush: what the next flush would write.
+    /// Entries changed since the last flush: what the next flush would write. After a final flush: the entries left
+    /// for another final flush (spilled messages are read back for their rows a budget's worth per batch).
     var pendingCount: Int { get }
 
     /// Moves out everything to store at a commit point. Every changed entry's saved state is in it, so a crash
@@ -143,6 +144,30 @@ package protocol Correlator: AnyObject {
     /// Closes the least recently seen open entries, as `expire` does, until at most `limit` are open (a memory bound
     /// for logs whose messages never end). Returns how many were closed.
     func evict(keepingAtMost limit: Int) -> Int
+
+    /// Keeps about `budget` recipients of open messages in memory (each message counting one more). Past it, after
+    /// each commit point, the least recently seen open messages not saved by the batch just queued have their
+    /// recipients dropped from memory: their saved state (committed, since the pipeline holds one batch) is read
+    /// back from `reader` when their next line comes, or for their row at the run's last commit. What is stored is
+    /// the same as with all kept.
+    func spill(beyond budget: Int, reader: OpenStateReader)
+
+    /// The batch of the last flush is queued, so every batch before it is committed: spills what is over the budget.
+    func batchQueued()
+
+    /// What the entries changed since the last flush hold, in recipients (each entry counting one more; a spilled
+    /// one only that), for `IngestOptions.batchRecipients`.
+    var pendingWeight: Int { get }
+
+    /// What the open entries in memory hold, in recipients (each counting one more; spilled ones not at all).
+    var residentWeight: Int { get }
+
+    /// Messages spilled, and messages read back, so far.
+    var spillCounts: (spilled: Int, reloaded: Int) { get }
+
+    /// The error of a failed read-back, which ends the run at its next commit point, before its batch is written
+    /// (the line was handled as if the message had no recipients).
+    var readFailure: Error? { get }
 }
 
 extension Correlator {

@@ -68,9 +68,10 @@ package final class EximCorrelator: Correlator {
             return w.bytes
         }
 
-        init(decoding data: Data) throws {
+        /// `strings`: the recipients' texts shared through it.
+        init(decoding data: Data, strings: StringCache? = nil) throws {
             var r = SnapshotReader(data)
-            record = try r.readMessage()
+            record = try strings.map { cache in try r.readMessage { cache.string(ByteSlice($0)) } } ?? r.readMessage()
             emitted = try r.readBool()
             lastSeen = try r.readInt64()
         }
@@ -84,6 +85,10 @@ package final class EximCorrelator: Correlator {
         var saved = false
         /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
         var rowBehind = false
+        /// Spilled: its recipients are left out of `snapshot`, which is otherwise as saved.
+        var spilled = false
+        /// The number of the flush that last saved it (-1: restored).
+        var lastFlush = 0
         /// Recipient indexes by a 64-bit hash of the lower-cased address, built once a message has many recipients.
         /// A hit is only a candidate: the hash is not keyed, so a sender can choose two addresses that share it, and
         /// a changed address leaves its old key behind (`readdress`). Every current address's hash is a key, so a
@@ -92,6 +97,13 @@ package final class EximCorrelator: Correlator {
 
         init(_ snapshot: Snapshot) {
             self.snapshot = snapshot
+        }
+
+        /// Drops the recipients from memory (`spilled`).
+        func empty() {
+            snapshot.record.recipients = []
+            indexes = nil
+            spilled = true
         }
 
         /// The index of the recipient `address`, ignoring case.
@@ -209,6 +221,13 @@ package final class EximCorrelator: Correlator {
     private var lastFile: String? = nil
     private var lastFileIsRejectLog = false
 
+    private var budget = Int.max
+    private var reader: OpenStateReader?
+    private var flushes = 0
+    private var spills = 0
+    private var reloads = 0
+    package private(set) var readFailure: Error?
+
     /// The last rejection or auth failure of each process, for syslog's duplicate copy.
     private var lastRefusal: [ProcessKey: (time: Int64, event: EximEvent)] = [:]
 
@@ -239,14 +258,27 @@ package final class EximCorrelator: Correlator {
     package var pendingCount: Int { dirty.count }
 
     package func flush(final: Bool) -> CorrelatorOutput {
+        flushes += 1
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
             for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
         output.messages.reserveCapacity(dirty.count)
+        // Spilled messages read back for their rows at the final flush, in weight: a budget's worth per batch, each
+        // spilled again once its row and state are in the batch.
+        var readBack = 0
+        var settled = 0
         for entry in dirty {
+            if final && readBack > budget { break }
+            settled += 1
+            let wasSpilled = entry.spilled
+            if wasSpilled {
+                fill(entry)
+                readBack += Self.weight(entry)
+            }
             entry.isDirty = false
+            entry.lastFlush = flushes
             if output.settleRow(
                 &entry.snapshot, closed: entry.closed, final: final, rowBehind: &entry.rowBehind, rowIDs: rowIDs)
             {
@@ -256,8 +288,13 @@ package final class EximCorrelator: Correlator {
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved
             ) { entry.snapshot }
+            if final && wasSpilled && !entry.closed { entry.empty() }
         }
-        dirty.removeAll(keepingCapacity: true)
+        if settled == dirty.count {
+            dirty.removeAll(keepingCapacity: true)
+        } else {
+            dirty.removeFirst(settled)
+        }
         defer { output = CorrelatorOutput() }
         return output
     }
@@ -268,6 +305,7 @@ package final class EximCorrelator: Correlator {
             guard let id = EximMessageID(snapshot.record.queueID) else { throw SnapshotReader.Malformed() }
             let entry = Entry(snapshot)
             entry.saved = true
+            entry.lastFlush = -1
             // After a run that stopped before its final flush its row may be older than its state: rewritten then.
             if !rowsCurrent {
                 entry.rowBehind = true
@@ -304,6 +342,69 @@ package final class EximCorrelator: Correlator {
         return victims.count
     }
 
+    package func spill(beyond budget: Int, reader: OpenStateReader) {
+        self.budget = budget
+        self.reader = reader
+        batchQueued()  // restored entries
+    }
+
+    package func batchQueued() {
+        guard budget < Int.max else { return }
+        var weight = 0
+        var candidates: [Entry] = []
+        for entry in open.values where !entry.spilled {
+            weight += Self.weight(entry)
+            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
+        }
+        guard weight > budget else { return }
+        candidates.sort {
+            $0.snapshot.lastSeen != $1.snapshot.lastSeen
+                ? $0.snapshot.lastSeen < $1.snapshot.lastSeen : $0.snapshot.record.queueID < $1.snapshot.record.queueID
+        }
+        for entry in candidates {
+            if weight <= budget { break }
+            weight -= Self.weight(entry)
+            entry.empty()
+            spills += 1
+        }
+    }
+
+    package var spillCounts: (spilled: Int, reloaded: Int) { (spills, reloads) }
+
+    package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
+
+    package var residentWeight: Int {
+        var weight = 0
+        for entry in open.values where !entry.spilled { weight += Self.weight(entry) }
+        return weight
+    }
+
+    /// What a message holds in memory, in recipients: they are most of it.
+    private static func weight(_ entry: Entry) -> Int { entry.snapshot.record.recipients.count + 1 }
+
+    /// Reads a spilled message's state back. On failure the run ends at its next commit point (`readFailure`).
+    private func fill(_ entry: Entry) {
+        let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
+        do {
+            guard let body = try reader?.body(of: key) else {
+                throw StoreError("internal error: a spilled open message's saved state is missing")
+            }
+            // The recurring texts shared again.
+            entry.snapshot = try Snapshot(decoding: body, strings: strings)
+        } catch {
+            if readFailure == nil { readFailure = error }
+        }
+        entry.spilled = false
+        reloads += 1
+    }
+
+    /// The open message of `key`, its state read back if it was spilled.
+    @inline(__always) private func lookup(_ key: Key) -> Entry? {
+        guard let entry = open[key] else { return nil }
+        if entry.spilled { fill(entry) }
+        return entry
+    }
+
     // MARK: events
 
     /// Takes `event` apart: its texts move into the records rather than being copied.
@@ -314,7 +415,7 @@ package final class EximCorrelator: Correlator {
         switch consume event {
         case .arrival(var a):
             let key = Key(host: hostIndex(host), id: a.messageID)
-            if let existing = open[key],
+            if let existing = lookup(key),
                 existing.snapshot.record.receivedAt != time || existing.snapshot.record.sender != a.sender
             {
                 // Another arrival under an open message ID (a clock set back, forged lines): another message. The
@@ -346,7 +447,7 @@ package final class EximCorrelator: Correlator {
             return .parsed
 
         case .delivery(var d):
-            guard let entry = open[Key(host: hostIndex(host), id: d.messageID)] else { return .skipped }
+            guard let entry = lookup(Key(host: hostIndex(host), id: d.messageID)) else { return .skipped }
             Self.record(&d, in: entry, at: time)
             touch(entry, at: time)
             return .parsed
@@ -354,6 +455,7 @@ package final class EximCorrelator: Correlator {
         case .completed(let id), .removed(let id):
             let key = Key(host: hostIndex(host), id: id)
             guard let entry = open.removeValue(forKey: key) else { return .skipped }
+            if entry.spilled { fill(entry) }
             entry.closed = true
             entry.snapshot.record.completedAt = time
             touch(entry, at: time)

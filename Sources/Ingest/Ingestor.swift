@@ -31,6 +31,18 @@ package struct IngestOptions: Sendable {
     /// Open messages each MTA's correlator holds in memory, at most: beyond it the least recently seen are closed as
     /// they stand (their rows stay), so logs whose messages never end cannot exhaust memory.
     package var maxOpenMessages = 200_000
+    /// Recipients of open messages (each message counting one more) each MTA's correlator keeps in memory after a
+    /// commit point, about: past it, the least recently seen open messages not in the batch just queued keep their
+    /// recipients only in their saved state, read back when their next line comes, which keeps memory flat however
+    /// long a busy relay's log (list messages held open for hours by one deferred recipient). Nil: all are kept.
+    /// What is stored is the same either way (message row ids follow the batches, which the bound in
+    /// `Ingestor.overResidentBound` may end sooner, as they follow `batchLines`). Not used with an in-memory database.
+    package var residentRecipients: Int? = 20_000
+    /// Recipients of the open messages changed since the last commit point (each message counting one more), at most:
+    /// a batch ends there. Nil: no such bound. The messages of the batch being read and of the batch being written
+    /// stay in memory whatever `residentRecipients`; on a busy relay (a 4 GB log over 14 days) the two hold most of
+    /// the open messages, so a flat memory needs shorter batches, which cost the store time (see BENCHMARKS.md).
+    package var batchRecipients: Int?
     /// Fault injection for the crash tests: `fault` is raised in this process once this many lines have been read.
     package var faultAtLine: Int?
     package var fault = InjectedFault.kill
@@ -77,6 +89,10 @@ package struct IngestReport: Sendable {
     package var linesWithNUL = 0
     /// Open messages closed as they stood because more than `maxOpenMessages` were open.
     package var evictedOpenEntries = 0
+    /// Open messages kept only in the store for a while to stay under `residentRecipients` (each time counted), and
+    /// read back from it.
+    package var spilledOpenMessages = 0
+    package var reloadedOpenMessages = 0
 
     package var failed: Bool { files.contains { $0.error != nil } }
 }
@@ -111,6 +127,15 @@ package final class Ingestor {
     private let defaultHost: String
     private let pipeline: BatchPipeline
     private var nextCheckpointID: Int64 = 1
+    /// `options.batchRecipients`, or no limit.
+    private var pendingWeightLimit: Int { options.batchRecipients ?? Int.max }
+    /// Twice `residentRecipients` when messages are spilled: a batch ends when the open messages in memory hold as
+    /// many recipients as that (only the batch just queued and the one being read are then over the budget, and
+    /// the commit lets the first be spilled). Checked every 8,192 lines.
+    private var residentBound = Int.max
+    private var overResidentBound: Bool {
+        residentBound < Int.max && correlators.contains { $0.residentWeight >= residentBound }
+    }
 
     package init(store: RelayStore, options: IngestOptions, progress: IngestProgress? = nil) {
         self.store = store
@@ -138,6 +163,11 @@ package final class Ingestor {
         let states = try store.openStates()
         let rowsCurrent = try store.previousRunEnded(before: runID)
         for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }, rowsCurrent: rowsCurrent) }
+        if let budget = options.residentRecipients, store.path != ":memory:" {
+            let reader = try OpenStateReader(path: store.path)
+            for c in correlators { c.spill(beyond: budget, reader: reader) }
+            residentBound = budget.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * budget
+        }
 
         // Open every file first: order them by their first stamp, so lines are correlated in time order whatever
         // order the files were given in.
@@ -165,8 +195,14 @@ package final class Ingestor {
             }
             capOpenMessages()
             try commit(checkpoint: nil, final: true)
+            // Spilled messages' rows, read back a budget's worth per batch.
+            while correlators.contains(where: { $0.pendingCount > 0 }) { try commit(checkpoint: nil, final: true) }
             try pipeline.finish()
             try store.writePendingAggregates()
+            for c in correlators {
+                report.spilledOpenMessages += c.spillCounts.spilled
+                report.reloadedOpenMessages += c.spillCounts.reloaded
+            }
         } catch {
             try? pipeline.finish()
             // The changes gathered before a failed write are lost with it, and their days stay listed as stale.
@@ -288,7 +324,10 @@ package final class Ingestor {
                 if linesSinceCommit & 8191 == 0 { progress?.advanced(bytes: progressed(endOffset)) }
                 if linesSinceCommit >= options.batchLines
                     || (linesSinceCommit & 1023 == 0
-                        && postfix.pendingCount + exim.pendingCount >= options.batchMessages)
+                        && (postfix.pendingCount + exim.pendingCount >= options.batchMessages
+                            || (pendingWeightLimit < Int.max
+                                && postfix.pendingWeight + exim.pendingWeight >= pendingWeightLimit)
+                            || (linesSinceCommit & 8191 == 0 && overResidentBound)))
                 {
                     progress?.advanced(bytes: progressed(endOffset))
                     try commitFile(atEnd: false)
@@ -451,6 +490,8 @@ package final class Ingestor {
         var batch = WriteBatch()
         for c in correlators {
             let out = c.flush(final: final)
+            // A spilled message that could not be read back: its lines since then were handled without it.
+            if let error = c.readFailure { throw error }
             Self.append(out.messages, to: &batch.messages)
             Self.append(out.deletedMessageRowIDs, to: &batch.deletedMessageRowIDs)
             Self.append(out.rejects, to: &batch.rejects)
@@ -479,6 +520,8 @@ package final class Ingestor {
         let queued = batch
         batch = WriteBatch()
         try pipeline.submit(queued)
+        // After the last commit's first batch nothing is read back but for rows: nothing more to spill.
+        if !final { for c in correlators { c.batchQueued() } }
     }
 
     /// Appends `items` to `list`, taking over their array when `list` is empty (one MTA's output mostly): copying

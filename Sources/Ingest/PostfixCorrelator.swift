@@ -133,6 +133,11 @@ package final class PostfixCorrelator: Correlator {
             old.deallocate()
         }
 
+        /// Calls `body` with every entry (an entry with several queue IDs more than once).
+        func forEachEntry(_ body: (Entry) -> Void) {
+            for i in slots.indices { if let e = slots[i].entry { body(e) } }
+        }
+
         /// Every key and its entry (an entry with several queue IDs more than once).
         var pairs: [(key: Key, entry: Entry)] {
             var out: [(key: Key, entry: Entry)] = []
@@ -151,6 +156,12 @@ package final class PostfixCorrelator: Correlator {
         var saved = false
         /// Its row is older than its state (flushed open, not at a final flush): in `rowsBehind`.
         var rowBehind = false
+        /// Spilled: its recipients and provisional ones are left out of `snapshot`, which is otherwise as saved.
+        var spilled = false
+        /// The number of the flush that last saved it (-1: restored).
+        var lastFlush = 0
+        /// Marks an entry counted once in a walk over the table (an entry has a slot per queue ID).
+        var visit = 0
 
         /// `snapshot.queueIDs[0]`, packed.
         let primaryID: PostfixQueueID
@@ -207,9 +218,10 @@ package final class PostfixCorrelator: Correlator {
             self.lastSeen = lastSeen
         }
 
-        init(decoding data: Data) throws {
+        /// `strings`: the recipients' texts shared through it.
+        init(decoding data: Data, strings: StringCache? = nil) throws {
             var r = SnapshotReader(data)
-            record = try r.readMessage()
+            record = try strings.map { cache in try r.readMessage { cache.string(ByteSlice($0)) } } ?? r.readMessage()
             queueIDs = try r.readStrings()
             openQueueIDs = try r.readStrings()
             expectedQueueIDs = try r.readStrings()
@@ -236,6 +248,14 @@ package final class PostfixCorrelator: Correlator {
     private var output = CorrelatorOutput()
     /// Relays, addresses, senders and replies recur across the open messages: one `String` each.
     private let strings = StringCache()
+
+    private var budget = Int.max
+    private var reader: OpenStateReader?
+    private var flushes = 0
+    private var visits = 0
+    private var spills = 0
+    private var reloads = 0
+    package private(set) var readFailure: Error?
 
     package init(rowIDs: RowIDAllocator) {
         self.rowIDs = rowIDs
@@ -267,14 +287,27 @@ package final class PostfixCorrelator: Correlator {
     package var pendingCount: Int { dirty.count }
 
     package func flush(final: Bool) -> CorrelatorOutput {
+        flushes += 1
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
             for entry in rowsBehind { markDirty(entry) }
             rowsBehind.removeAll()
         }
         output.messages.reserveCapacity(output.messages.count + dirty.count)
+        // Spilled entries read back for their rows at the final flush, in weight: a budget's worth per batch, each
+        // spilled again once its row and state are in the batch.
+        var readBack = 0
+        var settled = 0
         for entry in dirty {
+            if final && readBack > budget { break }
+            settled += 1
+            let wasSpilled = entry.spilled
+            if wasSpilled {
+                fill(entry)
+                readBack += Self.weight(entry)
+            }
             entry.isDirty = false
+            entry.lastFlush = flushes
             // A message whose arrival is not in the ingested logs (its `client=`/`pickup` line is older than the
             // first line read) is not a message of the period: like Exim's, it is not stored.
             if entry.snapshot.accepted && entry.snapshot.record.origin != .unknown {
@@ -290,8 +323,13 @@ package final class PostfixCorrelator: Correlator {
             entry.saved = output.settleOpenState(
                 key, closed: entry.closed, wasSaved: entry.saved
             ) { entry.snapshot }
+            if final && wasSpilled && !entry.closed { empty(entry) }
         }
-        dirty.removeAll(keepingCapacity: true)
+        if settled == dirty.count {
+            dirty.removeAll(keepingCapacity: true)
+        } else {
+            dirty.removeFirst(settled)
+        }
         defer { output = CorrelatorOutput() }
         return output
     }
@@ -301,6 +339,7 @@ package final class PostfixCorrelator: Correlator {
             let snapshot = try Snapshot(decoding: state.body)
             let entry = Entry(snapshot)
             entry.saved = true
+            entry.lastFlush = -1
             // After a run that stopped before its final flush its row may be older than its state: rewritten then.
             if !rowsCurrent {
                 entry.rowBehind = true
@@ -352,6 +391,84 @@ package final class PostfixCorrelator: Correlator {
         return evicted
     }
 
+    package func spill(beyond budget: Int, reader: OpenStateReader) {
+        self.budget = budget
+        self.reader = reader
+        batchQueued()  // restored entries
+    }
+
+    package func batchQueued() {
+        guard budget < Int.max else { return }
+        visits += 1
+        var weight = 0
+        var candidates: [Entry] = []
+        for (_, entry) in open.pairs where entry.visit != visits && !entry.spilled {
+            entry.visit = visits
+            weight += Self.weight(entry)
+            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
+        }
+        guard weight > budget else { return }
+        candidates.sort {
+            $0.snapshot.lastSeen != $1.snapshot.lastSeen
+                ? $0.snapshot.lastSeen < $1.snapshot.lastSeen : $0.primaryQueueID < $1.primaryQueueID
+        }
+        for entry in candidates {
+            if weight <= budget { break }
+            weight -= Self.weight(entry)
+            empty(entry)
+            spills += 1
+        }
+    }
+
+    package var spillCounts: (spilled: Int, reloaded: Int) { (spills, reloads) }
+
+    package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
+
+    package var residentWeight: Int {
+        visits += 1
+        var weight = 0
+        open.forEachEntry { entry in
+            if entry.visit != visits && !entry.spilled {
+                entry.visit = visits
+                weight += Self.weight(entry)
+            }
+        }
+        return weight
+    }
+
+    /// What an entry holds in memory, in recipients: they are most of it.
+    private static func weight(_ entry: Entry) -> Int { entry.snapshot.record.recipients.count + 1 }
+
+    /// Drops an entry's recipients from memory, its state being saved and committed.
+    private func empty(_ entry: Entry) {
+        entry.snapshot.record.recipients = []
+        entry.snapshot.provisional = []
+        entry.spilled = true
+    }
+
+    /// Reads a spilled entry's state back. On failure the run ends at its next commit point (`readFailure`).
+    private func fill(_ entry: Entry) {
+        let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
+        do {
+            guard let body = try reader?.body(of: key) else {
+                throw StoreError("internal error: a spilled open message's saved state is missing")
+            }
+            // The recurring texts shared again.
+            entry.snapshot = try Snapshot(decoding: body, strings: strings)
+        } catch {
+            if readFailure == nil { readFailure = error }
+        }
+        entry.spilled = false
+        reloads += 1
+    }
+
+    /// The open entry of `key`, its state read back if it was spilled.
+    @inline(__always) private func lookup(_ key: Key) -> Entry? {
+        guard let entry = open[key] else { return nil }
+        if entry.spilled { fill(entry) }
+        return entry
+    }
+
     // MARK: events
 
     private func apply(_ event: consuming PostfixEvent, at time: Int64, host: String) {
@@ -359,11 +476,11 @@ package final class PostfixCorrelator: Correlator {
         switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
-            if let existing = open[key], existing.snapshot.accepted, existing.primaryID == qid {
+            if let existing = lookup(key), existing.snapshot.accepted, existing.primaryID == qid {
                 // The queue ID is reused (short IDs are): the old message's `removed` was never seen.
                 close(existing, key: key, at: nil)
             }
-            if let parentID = c.originalQueueID, let parent = open[Key(host: h, queueID: parentID)],
+            if let parentID = c.originalQueueID, let parent = lookup(Key(host: h, queueID: parentID)),
                 parent !== open[key]
             {
                 link(copy: qid.string, host: host, to: parent, at: time)
@@ -389,13 +506,13 @@ package final class PostfixCorrelator: Correlator {
         case .pickup(let qid, let uid, let sender, let originalID):
             let key = Key(host: h, queueID: qid)
             // `postsuper -r` re-queues a message under a new queue ID: the same message, continued.
-            if let originalID, let parent = open[Key(host: h, queueID: originalID)], parent !== open[key] {
+            if let originalID, let parent = lookup(Key(host: h, queueID: originalID)), parent !== open[key] {
                 open[Key(host: h, queueID: originalID)] = nil
                 parent.snapshot.openQueueIDs.removeAll { $0 == originalID }
                 link(copy: qid.string, host: host, to: parent, at: time)
                 return
             }
-            if let existing = open[key], existing.snapshot.accepted, existing.primaryID == qid {
+            if let existing = lookup(key), existing.snapshot.accepted, existing.primaryID == qid {
                 close(existing, key: key, at: nil)
             }
             let entry = entry(for: key, at: time)
@@ -425,7 +542,7 @@ package final class PostfixCorrelator: Correlator {
             touch(entry, at: time)
 
         case .expired(let qid, _):
-            guard let entry = open[Key(host: h, queueID: qid)] else { return }
+            guard let entry = lookup(Key(host: h, queueID: qid)) else { return }
             for i in entry.snapshot.record.recipients.indices
             where [.deferred, .pending].contains(entry.snapshot.record.recipients[i].outcome) {
                 entry.snapshot.record.recipients[i].outcome = .bounced
@@ -434,7 +551,7 @@ package final class PostfixCorrelator: Correlator {
 
         case .removed(let qid):
             let key = Key(host: h, queueID: qid)
-            guard let entry = open[key] else { return }
+            guard let entry = lookup(key) else { return }
             open[key] = nil
             entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
             touch(entry, at: time)
@@ -498,7 +615,7 @@ package final class PostfixCorrelator: Correlator {
 
         case .reject(let r):
             var login: String? = nil
-            if let qid = r.queueID, let entry = open[Key(host: h, queueID: qid)] {
+            if let qid = r.queueID, let entry = lookup(Key(host: h, queueID: qid)) {
                 let rec = entry.snapshot.record
                 if let a = rec.account, a.hasPrefix("sasl:") { login = String(a.dropFirst(5)) }
                 if r.dropsMessage && !entry.snapshot.accepted && entry.primaryQueueID == qid {
@@ -576,7 +693,7 @@ package final class PostfixCorrelator: Correlator {
     private func link(copy copyID: String, host: String, to parent: Entry, at time: Int64) {
         let h = hostIndex(host)
         let key = Key(host: h, queueID: copyID)
-        let existing = open[key] ?? recentlyClosed.removeValue(forKey: key)
+        let existing = lookup(key) ?? recentlyClosed.removeValue(forKey: key)
         guard let copy = existing, copy !== parent else {
             if existing == nil {
                 if !parent.snapshot.expectedQueueIDs.contains(copyID) {
@@ -619,13 +736,16 @@ package final class PostfixCorrelator: Correlator {
     /// `text` is the queue ID's text when the caller has it (needed past 24 bytes, which `PostfixQueueID` does not
     /// keep).
     private func entry(for key: Key, text: String? = nil, at time: Int64) -> Entry {
-        if let e = open[key] {
+        if let e = lookup(key) {
             if !e.snapshot.expectedQueueIDs.isEmpty, e.snapshot.expectedQueueIDs.contains(where: key.id.matches) {
                 // The awaited re-injected copy has appeared.
                 let queueID = text ?? key.id.string
                 e.snapshot.expectedQueueIDs.removeAll { $0 == queueID }
                 e.snapshot.openQueueIDs.append(queueID)
                 if !e.snapshot.queueIDs.contains(queueID) { e.snapshot.queueIDs.append(queueID) }
+                // Saved at the next flush even if no line touches it first (`.pickup` of a copy): a spilled entry
+                // is read back as saved.
+                markDirty(e)
             }
             return e
         }
@@ -658,6 +778,7 @@ package final class PostfixCorrelator: Correlator {
 
     /// Ends an entry: `at` is the completion time, nil when its end was not logged.
     private func close(_ entry: Entry, key: Key?, at time: Int64?) {
+        if entry.spilled { fill(entry) }
         if let key { open[key] = nil }
         let h = hostIndex(entry.snapshot.record.host)
         // Each list on its own: concatenated, they were a new array per message.

@@ -124,7 +124,19 @@ package struct SnapshotReader {
         return String(decoding: bytes[at..<(at + n)], as: UTF8.self)
     }
 
+    /// A string made by `text` from its bytes (`text` repairs invalid UTF-8 as `String(decoding:as:)` does).
+    package mutating func readString(_ text: (UnsafeBufferPointer<UInt8>) -> String) throws -> String {
+        let n = Int(try readUInt())
+        guard n <= bytes.count - at else { throw Malformed() }
+        defer { at += n }
+        return bytes.withUnsafeBufferPointer { text(UnsafeBufferPointer(rebasing: $0[at..<(at + n)])) }
+    }
+
     package mutating func readOptionalString() throws -> String? { try readBool() ? try readString() : nil }
+
+    package mutating func readOptionalString(_ text: (UnsafeBufferPointer<UInt8>) -> String) throws -> String? {
+        try readBool() ? try readString(text) : nil
+    }
     package mutating func readOptionalInt64() throws -> Int64? { try readBool() ? try readInt64() : nil }
 
     package mutating func readStrings() throws -> [String] {
@@ -139,6 +151,11 @@ package struct SnapshotReader {
     }
 
     package mutating func readMessage() throws -> MessageRecord {
+        try readMessage { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A message whose recipients' texts are made by `text` (a cache that shares recurring ones).
+    package mutating func readMessage(_ text: (UnsafeBufferPointer<UInt8>) -> String) throws -> MessageRecord {
         let rowID = try readOptionalInt64()
         let host = try readString()
         let mta = try read(MTA.self)
@@ -157,9 +174,9 @@ package struct SnapshotReader {
         for _ in 0..<n {
             m.recipients.append(
                 RecipientRecord(
-                    address: try readString(), originalAddress: try readOptionalString(),
-                    outcome: try read(RecipientOutcome.self), dsn: try readOptionalString(),
-                    relay: try readOptionalString(), reply: try readOptionalString(),
+                    address: try readString(text), originalAddress: try readOptionalString(text),
+                    outcome: try read(RecipientOutcome.self), dsn: try readOptionalString(text),
+                    relay: try readOptionalString(text), reply: try readOptionalString(text),
                     lastAttemptAt: try readOptionalInt64(), attempts: try readInt()))
         }
         return m

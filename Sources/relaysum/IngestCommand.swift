@@ -56,6 +56,18 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
 
+    @Option(
+        help: ArgumentHelp(
+            "Recipients of open messages kept in memory per MTA, about; the others are read back from the database when "
+                + "needed; 0 keeps all (for tests and benchmarks; default: 20000).", visibility: .hidden))
+    var residentRecipients = IngestOptions().residentRecipients ?? 0
+
+    @Option(
+        help: ArgumentHelp(
+            "Recipients of the open messages changed in one transaction, at most; 0: no such bound (for benchmarks; "
+                + "default: 0).", visibility: .hidden))
+    var batchRecipients = 0
+
     @Option(help: ArgumentHelp("Raise --fault after this many lines (for crash tests).", visibility: .hidden))
     var faultAtLine: Int?
 
@@ -70,6 +82,8 @@ struct IngestCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
         if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
+        if residentRecipients < 0 { throw ValidationError("--resident-recipients must be at least 0") }
+        if batchRecipients < 0 { throw ValidationError("--batch-recipients must be at least 0") }
         if !(wait >= 0 && wait <= 86_400) { throw ValidationError("--wait must be between 0 and 86400 seconds") }
         if maxOpenMessages < 100 { throw ValidationError("--max-open-messages must be at least 100") }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
@@ -82,6 +96,8 @@ struct IngestCommand: ParsableCommand {
         options.year = year
         options.batchLines = batchLines
         options.maxOpenMessages = maxOpenMessages
+        options.residentRecipients = residentRecipients == 0 ? nil : residentRecipients
+        options.batchRecipients = batchRecipients == 0 ? nil : batchRecipients
         options.faultAtLine = faultAtLine
         options.fault = fault
         options.timeZone = try database.timeZone()
@@ -160,6 +176,11 @@ enum IngestSummaryText {
             lines.append(
                 "  \(r.linesWithNUL) line(s) held NUL bytes: leading ones were dropped (crash padding), others read as U+FFFD"
             )
+        }
+        if !quiet && r.spilledOpenMessages > 0 {
+            lines.append(
+                "  open messages idle for a while were kept only in the database \(r.spilledOpenMessages) time(s), to "
+                    + "bound memory, and read back \(r.reloadedOpenMessages) time(s)")
         }
         if !quiet && r.evictedOpenEntries > 0 {
             lines.append(

@@ -76,6 +76,35 @@ import Glibc
         #expect(points.count >= 50, "distinct kill points: \(points.sorted())")
     }
 
+    /// The same with almost every open message's recipients kept only in the database between its lines
+    /// (`--resident-recipients 3`): kills fall between spills and read-backs, and the resumed runs equal one clean run
+    /// that kept all in memory.
+    @Test func killedWhileMessagesAreSpilledThenResumedEqualsOneCleanRun() throws {
+        var rng = SeededGenerator.fromEnvironment("spill kill points")
+        let total = Self.cleanRun.lines
+        var kills = 0
+        for chain in 0..<3 {
+            let t = try Scratch()
+            let db = t.path("r.sqlite")
+            var points: [Int] = []
+            while true {
+                let n = Int.random(in: 1...2_500, using: &rng)
+                let r = try Self.ingest(db, ["--resident-recipients", "3", "--fault-at-line", "\(n)"])
+                if r.signal == SIGKILL {
+                    #expect(try Relaysum.inspect(db).integrity == "ok")
+                    points.append(n)
+                    kills += 1
+                    continue
+                }
+                #expect(r.status == 0, "\(r)")
+                break
+            }
+            #expect(try Relaysum.inspect(db).lines == total)
+            try Self.expectClean(db, "chain \(chain), spilling, killed after lines \(points)")
+        }
+        #expect(kills >= 5)
+    }
+
     /// A message still open after a finished run, changed early in a run that is killed later, and not touched by
     /// the run that resumes: the killed run saved its state but not its row (open messages' rows are written at a
     /// run's end), so the resuming run must write it. The result equals one clean run.

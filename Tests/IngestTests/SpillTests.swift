@@ -1,0 +1,249 @@
+import Foundation
+import GRDB
+import Store
+import TestSupport
+import Testing
+
+@testable import Ingest
+
+/// Open messages whose recipients are kept only in their saved state (`IngestOptions.residentRecipients`) and read
+/// back when their next line comes or for their rows at the run's end: what is stored is what an ingest keeping
+/// them all in memory stores, in one run and across runs (row ids too, in batches of the same lines).
+@Suite struct SpillTests {
+    /// Every table of the database at `path` as sorted text, without the run's times and the files' paths and
+    /// inodes. `byContent`: message rows named by their content instead of their row id (ids follow the batches).
+    static func content(of path: String, byContent: Bool = false) throws -> [String: [String]] {
+        let store = try RelayStore(path: path, readOnly: true)
+        return try store.read { db in
+            var names: [Int64: String] = [:]
+            if byContent {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM messages") {
+                    names[row["id"]] = Self.text(row, leaving: ["id"])
+                }
+            }
+            var out: [String: [String]] = [:]
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            for table in tables {
+                var lines: [String] = []
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table)") {
+                    switch table {
+                    case "ingest_runs":
+                        // Unparsed kinds as JSON, in whatever order a dictionary lists them.
+                        let kinds = (row["unparsed_kinds"] as String?).flatMap {
+                            try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8))
+                        }
+                        lines.append(
+                            Self.text(row, leaving: ["started_at", "finished_at", "unparsed_kinds"]) + " "
+                                + (kinds ?? [:]).sorted { $0.key < $1.key }.description)
+                    case "source_files":
+                        lines.append(Self.text(row, leaving: ["path", "updated_at", "device", "inode"]))
+                    case "messages" where byContent:
+                        lines.append(Self.text(row, leaving: ["id"]))
+                    case "recipients" where byContent:
+                        lines.append((names[row["message"]] ?? "?") + " | " + Self.text(row, leaving: ["message"]))
+                    case "open_states" where byContent:
+                        // The body begins with the message's row id, an optional varint: left out.
+                        let body = [UInt8](row["body"] as Data)
+                        var at = 1
+                        if body.first == 1 {
+                            while body[at] >= 0x80 { at += 1 }
+                            at += 1
+                        }
+                        lines.append(Self.text(row, leaving: ["body"]) + " | " + body[at...].map(String.init).joined())
+                    default:
+                        lines.append(Self.text(row, leaving: []))
+                    }
+                }
+                out[table] = lines.sorted()
+            }
+            return out
+        }
+    }
+
+    private static func text(_ row: Row, leaving: Set<String>) -> String {
+        row.columnNames.filter { !leaving.contains($0) }.map { "\($0)=\(row[$0] as DatabaseValue)" }.joined(
+            separator: " ")
+    }
+
+    /// Ingests `files` (in `runs` runs, each reading what the files hold by then) into a new database with
+    /// `budget`; returns the database's content and the reports.
+    static func ingest(
+        _ runs: [[URL]], budget: Int?, batchLines: Int, in dir: URL
+    ) throws -> (content: [String: [String]], reports: [IngestReport]) {
+        let db = dir.appendingPathComponent("budget-\(budget ?? 0)-\(UUID().uuidString).sqlite").path
+        var reports: [IngestReport] = []
+        for files in runs {
+            var options = IngestOptions()
+            options.timeZone = TimeZone(identifier: "UTC")!
+            options.year = 2026
+            options.batchLines = batchLines
+            options.residentRecipients = budget
+            reports.append(
+                try Ingestor(store: try RelayStore(path: db), options: options).run(paths: files.map(\.path)))
+        }
+        return (try content(of: db), reports)
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-spill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func expectSame(_ a: [String: [String]], _ b: [String: [String]]) {
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for table in a.keys.sorted() {
+            let x = a[table] ?? []
+            let y = b[table] ?? []
+            #expect(x.count == y.count, "\(table): \(x.count) rows kept all, \(y.count) spilled")
+            let missing = Set(x).subtracting(y).sorted().prefix(3)
+            let extra = Set(y).subtracting(x).sorted().prefix(3)
+            #expect(missing.isEmpty && extra.isEmpty, "\(table): only kept-all \(missing), only spilled \(extra)")
+        }
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var mta: String
+        var arguments: [String]
+        var testDescription: String { mta + " " + arguments.joined(separator: " ") }
+    }
+
+    /// A generated relay's log (list messages, deferrals, a content filter) with a budget of a few recipients
+    /// stores what keeping all in memory does, and did spill and read back.
+    @Test(
+        .enabled(if: GeneratedTruthTests.python != nil, "python3 is not installed: generated-log tests skipped"),
+        arguments: [
+            Case(mta: "postfix", arguments: ["--queue-ids", "short", "--filter-share", "0.3"]),
+            Case(mta: "postfix", arguments: ["--queue-ids", "long"]),
+            Case(mta: "exim", arguments: ["--exim-ids", "old"]),
+            Case(mta: "exim", arguments: ["--exim-ids", "new"]),
+        ])
+    func generatedLogStoresTheSame(_ c: Case) throws {
+        let gen = try GeneratedTruthTests.generate(
+            [
+                "--mta", c.mta, "--messages", "1500", "--days", "2", "--seed", "7", "--p-defer", "0.15", "--p-stuck",
+                "0.02",
+            ]
+                + c.arguments)
+        defer { try? FileManager.default.removeItem(at: gen) }
+        let log = gen.appendingPathComponent(c.mta == "postfix" ? "mail.log" : "mainlog")
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let all = try Self.ingest([[log]], budget: nil, batchLines: 400, in: dir)
+        let spilled = try Self.ingest([[log]], budget: 30, batchLines: 400, in: dir)
+        #expect(all.reports[0].spilledOpenMessages == 0)
+        #expect(spilled.reports[0].spilledOpenMessages > 100)
+        #expect(spilled.reports[0].reloadedOpenMessages > 50)
+        #expect((all.content["messages"] ?? []).count > 1_000)
+        Self.expectSame(all.content, spilled.content)
+    }
+
+    /// Batches that end because the open messages in memory hold twice the budget (checked every 8,192 lines): the
+    /// same content, message row ids aside (they follow the batches, as with any other batch size).
+    @Test(
+        .enabled(if: GeneratedTruthTests.python != nil, "python3 is not installed: generated-log tests skipped"),
+        arguments: ["postfix", "exim"])
+    func batchesEndedByTheBoundStoreTheSame(_ mta: String) throws {
+        let gen = try GeneratedTruthTests.generate(
+            ["--mta", mta, "--messages", "8000", "--days", "1", "--seed", "5", "--p-defer", "0.2"])
+        defer { try? FileManager.default.removeItem(at: gen) }
+        let log = gen.appendingPathComponent(mta == "postfix" ? "mail.log" : "mainlog")
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(_ budget: Int?) throws -> (content: [String: [String]], report: IngestReport, openStates: Int) {
+            let db = dir.appendingPathComponent("bound-\(budget ?? 0).sqlite").path
+            var options = IngestOptions()
+            options.timeZone = TimeZone(identifier: "UTC")!
+            options.year = 2026
+            options.batchLines = 1_000_000
+            options.residentRecipients = budget
+            let report = try Ingestor(store: try RelayStore(path: db), options: options).run(paths: [log.path])
+            let open = try RelayStore(path: db, readOnly: true)
+            let states = try open.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM open_states") ?? 0 }
+            return (try Self.content(of: db, byContent: true), report, states)
+        }
+        let all = try run(nil)
+        let spilled = try run(5)
+        // Spilled only after the second batch, so after two bounds: few in a short Exim log.
+        #expect(spilled.report.spilledOpenMessages > 0)
+        #expect(spilled.report.reloadedOpenMessages > 0)
+        #expect(all.openStates > 0)
+        Self.expectSame(all.content, spilled.content)
+    }
+
+    /// The fixture logs (queue-ID reuse, re-injected copies, frozen and removed messages, …) with tiny batches and a
+    /// budget of one recipient.
+    @Test func fixtureLogsStoreTheSame() throws {
+        let root = TestPaths.packageRoot.appendingPathComponent("Fixtures/logs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var spills = 0
+        var reloads = 0
+        for mta in ["postfix", "exim", "sample"] where names.contains(mta) {
+            let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(mta).path)
+                .filter { $0.hasSuffix(".log") || $0.hasPrefix("mail.log") || $0.hasPrefix("mainlog") }.sorted()
+            for file in files {
+                let url = root.appendingPathComponent(mta).appendingPathComponent(file)
+                let all = try Self.ingest([[url]], budget: nil, batchLines: 3, in: dir)
+                let spilled = try Self.ingest([[url]], budget: 1, batchLines: 3, in: dir)
+                spills += spilled.reports[0].spilledOpenMessages
+                reloads += spilled.reports[0].reloadedOpenMessages
+                Self.expectSame(all.content, spilled.content)
+            }
+        }
+        #expect(spills > 100)
+        #expect(reloads > 20)
+    }
+
+    /// A run that ends with messages spilled leaves their rows and states stored: the next run, reading on in the
+    /// grown file, continues them as if they had been kept.
+    @Test(
+        .enabled(if: GeneratedTruthTests.python != nil, "python3 is not installed: generated-log tests skipped"),
+        arguments: ["postfix", "exim"])
+    func spilledMessagesContinueInTheNextRun(_ mta: String) throws {
+        let gen = try GeneratedTruthTests.generate(
+            ["--mta", mta, "--messages", "2400", "--days", "2", "--seed", "9", "--p-defer", "0.2"])
+        defer { try? FileManager.default.removeItem(at: gen) }
+        let full = gen.appendingPathComponent(mta == "postfix" ? "mail.log" : "mainlog")
+        let text = try String(contentsOf: full, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let half = lines[..<(lines.count / 2)].joined(separator: "\n") + "\n"
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(_ log: URL, _ db: String, _ budget: Int?) throws -> IngestReport {
+            var options = IngestOptions()
+            options.timeZone = TimeZone(identifier: "UTC")!
+            options.year = 2026
+            options.batchLines = 300
+            options.residentRecipients = budget
+            return try Ingestor(store: try RelayStore(path: db), options: options).run(paths: [log.path])
+        }
+        // One growing file per database: its first half, then all of it, appended in place.
+        var logs: [URL] = []
+        for name in ["all.log", "spilled.log"] {
+            let url = dir.appendingPathComponent(name)
+            try half.write(to: url, atomically: false, encoding: .utf8)
+            logs.append(url)
+        }
+        let dbAll = dir.appendingPathComponent("all.sqlite").path
+        let dbSpilled = dir.appendingPathComponent("spilled.sqlite").path
+        _ = try run(logs[0], dbAll, nil)
+        let first = try run(logs[1], dbSpilled, 5)
+        #expect(first.spilledOpenMessages > 10)
+        // Messages still open at the run's end, some of them spilled: their states are stored.
+        #expect(try Self.content(of: dbSpilled)["open_states"]?.count ?? 0 > 10)
+        Self.expectSame(try Self.content(of: dbAll), try Self.content(of: dbSpilled))
+        for url in logs {
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8.dropFirst(half.utf8.count)))
+            try handle.close()
+        }
+        _ = try run(logs[0], dbAll, nil)
+        let second = try run(logs[1], dbSpilled, 5)
+        #expect(second.reloadedOpenMessages > 10)
+        Self.expectSame(try Self.content(of: dbAll), try Self.content(of: dbSpilled))
+    }
+}
