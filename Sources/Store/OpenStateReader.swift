@@ -15,6 +15,9 @@ package final class OpenStateReader {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(10)
+        // Point lookups of states written moments ago (in the WAL, or the pages just checkpointed): a page cache of
+        // the default 2 MiB would only add to the ingest's peak memory as it fills.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -256") }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
