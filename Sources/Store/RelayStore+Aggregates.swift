@@ -83,6 +83,31 @@ extension RelayStore {
         }
     }
 
+    /// Inserts the buckets of every span computed from the message rows that arrived in `[from, to)` (`from` nil:
+    /// all before `to`), whose buckets the caller deleted; the rows inserted into each table.
+    @discardableResult
+    static func insertBucketsFromRows(_ db: Database, from: Int64?, to: Int64) throws -> (messages: Int, domains: Int) {
+        func rows(_ column: String) -> String {
+            from == nil ? "\(column) < ?" : "\(column) >= ? AND \(column) < ?"
+        }
+        let arguments: StatementArguments = from.map { [$0, to] } ?? [to]
+        var inserted = (messages: 0, domains: 0)
+        for span in messageSpans {
+            try db.execute(
+                sql: "INSERT INTO message_buckets " + messageBucketsFromRowsSQL(span, rows: rows("received_at")),
+                arguments: arguments)
+            inserted.messages += db.changesCount
+        }
+        for span in recipientDomainSpans {
+            try db.execute(
+                sql: "INSERT INTO recipient_domain_buckets "
+                    + domainBucketsFromRowsSQL(span, rows: rows("m.received_at")),
+                arguments: arguments)
+            inserted.domains += db.changesCount
+        }
+        return inserted
+    }
+
     /// The start (epoch seconds) of the `span` a time falls in, as SQL over `column`.
     static func startSQL(_ column: String, span: Int64) -> String {
         "(\(column) - ((\(column) % \(span)) + \(span)) % \(span))"

@@ -107,19 +107,9 @@ extension RelayStore {
         result.messageBuckets = try delete("DELETE FROM message_buckets WHERE start < ?", [cut])
         result.recipientDomainBuckets = try delete("DELETE FROM recipient_domain_buckets WHERE start < ?", [cut])
         if result.keptOpenMessages > 0 {
-            for span in messageSpans {
-                try db.execute(
-                    sql: "INSERT INTO message_buckets " + messageBucketsFromRowsSQL(span, rows: "received_at < ?"),
-                    arguments: [cut])
-                result.messageBuckets -= db.changesCount
-            }
-            for span in recipientDomainSpans {
-                try db.execute(
-                    sql: "INSERT INTO recipient_domain_buckets "
-                        + domainBucketsFromRowsSQL(span, rows: "m.received_at < ?"),
-                    arguments: [cut])
-                result.recipientDomainBuckets -= db.changesCount
-            }
+            let rebuilt = try insertBucketsFromRows(db, from: nil, to: cut)
+            result.messageBuckets -= rebuilt.messages
+            result.recipientDomainBuckets -= rebuilt.domains
         }
 
         // Hourly activity; account_keys keeps each key's first and last hour (a network used before the cut is

@@ -120,24 +120,18 @@ extension BulkWriter {
 
     /// The buckets of the UTC day starting at `day`, computed again from its rows.
     private func rebuildDay(_ day: Int64) throws {
+        let end = day + RelayStore.daySeconds
         // Every span kept is at most a day (`RelayStore.messageSpans`). The span is given so the key is searched.
         for s in RelayStore.messageSpans {
             try db.execute(
                 sql: "DELETE FROM message_buckets WHERE span = ? AND start >= ? AND start < ?",
-                arguments: [s, day, day + RelayStore.daySeconds])
-            try db.execute(
-                sql: "INSERT INTO message_buckets "
-                    + RelayStore.messageBucketsFromRowsSQL(s, rows: "received_at >= ? AND received_at < ?"),
-                arguments: [day, day + RelayStore.daySeconds])
+                arguments: [s, day, end])
         }
         for s in RelayStore.recipientDomainSpans {
             try db.execute(
                 sql: "DELETE FROM recipient_domain_buckets WHERE span = ? AND start >= ? AND start < ?",
-                arguments: [s, day, day + RelayStore.daySeconds])
-            try db.execute(
-                sql: "INSERT INTO recipient_domain_buckets "
-                    + RelayStore.domainBucketsFromRowsSQL(s, rows: "m.received_at >= ? AND m.received_at < ?"),
-                arguments: [day, day + RelayStore.daySeconds])
+                arguments: [s, day, end])
         }
+        try RelayStore.insertBucketsFromRows(db, from: day, to: end)
     }
 }
