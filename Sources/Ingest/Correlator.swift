@@ -200,3 +200,52 @@ extension Correlator {
         return chosen
     }
 }
+
+/// What spilling open messages takes in either correlator (`Correlator.spill(beyond:reader:)`): the budget, the
+/// read-back connection, the counts and the first read-back failure.
+struct OpenMessageSpill {
+    /// Recipients of open messages kept in memory, about (`Int.max`: spilling is off).
+    var budget = Int.max
+    var reader: OpenStateReader?
+    private(set) var spills = 0
+    private(set) var reloads = 0
+    private(set) var readFailure: Error?
+
+    var isOn: Bool { budget < Int.max }
+
+    /// Of `candidates`, those to spill so that `resident` (what the open messages in memory weigh) falls to the
+    /// budget: least recently seen first, then by key, so a run spills the same messages whatever order a table
+    /// lists them in. Counted as spilled.
+    mutating func victims<E>(
+        of candidates: [E], resident: Int, weight: (E) -> Int, lastSeen: (E) -> Int64, key: (E) -> String
+    ) -> [E] {
+        var resident = resident
+        guard resident > budget else { return [] }
+        let ordered = candidates.sorted {
+            lastSeen($0) != lastSeen($1) ? lastSeen($0) < lastSeen($1) : key($0) < key($1)
+        }
+        var chosen: [E] = []
+        for entry in ordered {
+            if resident <= budget { break }
+            resident -= weight(entry)
+            chosen.append(entry)
+        }
+        spills += chosen.count
+        return chosen
+    }
+
+    /// A spilled message's saved state, decoded by `decode`, or nil when it cannot be read (the first failure is
+    /// kept: it ends the run at its next commit point). Counted as read back either way.
+    mutating func readBack<S>(_ key: OpenStateKey, decode: (Data) throws -> S) -> S? {
+        reloads += 1
+        do {
+            guard let body = try reader?.body(of: key) else {
+                throw StoreError("internal error: a spilled open message's saved state is missing")
+            }
+            return try decode(body)
+        } catch {
+            if readFailure == nil { readFailure = error }
+            return nil
+        }
+    }
+}

@@ -221,12 +221,8 @@ package final class EximCorrelator: Correlator {
     private var lastFile: String? = nil
     private var lastFileIsRejectLog = false
 
-    private var budget = Int.max
-    private var reader: OpenStateReader?
+    private var spilling = OpenMessageSpill()
     private var flushes = 0
-    private var spills = 0
-    private var reloads = 0
-    package private(set) var readFailure: Error?
 
     /// The last rejection or auth failure of each process, for syslog's duplicate copy.
     private var lastRefusal: [ProcessKey: (time: Int64, event: EximEvent)] = [:]
@@ -270,7 +266,7 @@ package final class EximCorrelator: Correlator {
         var readBack = 0
         var settled = 0
         for entry in dirty {
-            if final && readBack > budget { break }
+            if final && readBack > spilling.budget { break }
             settled += 1
             let wasSpilled = entry.spilled
             if wasSpilled {
@@ -343,33 +339,30 @@ package final class EximCorrelator: Correlator {
     }
 
     package func spill(beyond budget: Int, reader: OpenStateReader) {
-        self.budget = budget
-        self.reader = reader
+        spilling.budget = budget
+        spilling.reader = reader
         batchQueued()  // restored entries
     }
 
     package func batchQueued() {
-        guard budget < Int.max else { return }
+        guard spilling.isOn else { return }
         var weight = 0
         var candidates: [Entry] = []
         for entry in open.values where !entry.spilled {
             weight += Self.weight(entry)
             if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
         }
-        guard weight > budget else { return }
-        candidates.sort {
-            $0.snapshot.lastSeen != $1.snapshot.lastSeen
-                ? $0.snapshot.lastSeen < $1.snapshot.lastSeen : $0.snapshot.record.queueID < $1.snapshot.record.queueID
-        }
-        for entry in candidates {
-            if weight <= budget { break }
-            weight -= Self.weight(entry)
+        for entry in spilling.victims(
+            of: candidates, resident: weight, weight: Self.weight, lastSeen: { $0.snapshot.lastSeen },
+            key: { $0.snapshot.record.queueID })
+        {
             entry.empty()
-            spills += 1
         }
     }
 
-    package var spillCounts: (spilled: Int, reloaded: Int) { (spills, reloads) }
+    package var spillCounts: (spilled: Int, reloaded: Int) { (spilling.spills, spilling.reloads) }
+
+    package var readFailure: Error? { spilling.readFailure }
 
     package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
 
@@ -385,17 +378,11 @@ package final class EximCorrelator: Correlator {
     /// Reads a spilled message's state back. On failure the run ends at its next commit point (`readFailure`).
     private func fill(_ entry: Entry) {
         let key = OpenStateKey(mta: .exim, host: entry.snapshot.record.host, key: entry.snapshot.record.queueID)
-        do {
-            guard let body = try reader?.body(of: key) else {
-                throw StoreError("internal error: a spilled open message's saved state is missing")
-            }
-            // The recurring texts shared again.
-            entry.snapshot = try Snapshot(decoding: body, strings: strings)
-        } catch {
-            if readFailure == nil { readFailure = error }
+        // The recurring texts shared again.
+        if let saved = spilling.readBack(key, decode: { try Snapshot(decoding: $0, strings: strings) }) {
+            entry.snapshot = saved
         }
         entry.spilled = false
-        reloads += 1
     }
 
     /// The open message of `key`, its state read back if it was spilled.

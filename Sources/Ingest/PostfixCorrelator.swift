@@ -249,13 +249,9 @@ package final class PostfixCorrelator: Correlator {
     /// Relays, addresses, senders and replies recur across the open messages: one `String` each.
     private let strings = StringCache()
 
-    private var budget = Int.max
-    private var reader: OpenStateReader?
+    private var spilling = OpenMessageSpill()
     private var flushes = 0
     private var visits = 0
-    private var spills = 0
-    private var reloads = 0
-    package private(set) var readFailure: Error?
 
     package init(rowIDs: RowIDAllocator) {
         self.rowIDs = rowIDs
@@ -299,7 +295,7 @@ package final class PostfixCorrelator: Correlator {
         var readBack = 0
         var settled = 0
         for entry in dirty {
-            if final && readBack > budget { break }
+            if final && readBack > spilling.budget { break }
             settled += 1
             let wasSpilled = entry.spilled
             if wasSpilled {
@@ -392,13 +388,13 @@ package final class PostfixCorrelator: Correlator {
     }
 
     package func spill(beyond budget: Int, reader: OpenStateReader) {
-        self.budget = budget
-        self.reader = reader
+        spilling.budget = budget
+        spilling.reader = reader
         batchQueued()  // restored entries
     }
 
     package func batchQueued() {
-        guard budget < Int.max else { return }
+        guard spilling.isOn else { return }
         visits += 1
         var weight = 0
         var candidates: [Entry] = []
@@ -407,20 +403,17 @@ package final class PostfixCorrelator: Correlator {
             weight += Self.weight(entry)
             if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
         }
-        guard weight > budget else { return }
-        candidates.sort {
-            $0.snapshot.lastSeen != $1.snapshot.lastSeen
-                ? $0.snapshot.lastSeen < $1.snapshot.lastSeen : $0.primaryQueueID < $1.primaryQueueID
-        }
-        for entry in candidates {
-            if weight <= budget { break }
-            weight -= Self.weight(entry)
+        for entry in spilling.victims(
+            of: candidates, resident: weight, weight: Self.weight, lastSeen: { $0.snapshot.lastSeen },
+            key: { $0.primaryQueueID })
+        {
             empty(entry)
-            spills += 1
         }
     }
 
-    package var spillCounts: (spilled: Int, reloaded: Int) { (spills, reloads) }
+    package var spillCounts: (spilled: Int, reloaded: Int) { (spilling.spills, spilling.reloads) }
+
+    package var readFailure: Error? { spilling.readFailure }
 
     package var pendingWeight: Int { dirty.reduce(0) { $0 + Self.weight($1) } }
 
@@ -449,17 +442,11 @@ package final class PostfixCorrelator: Correlator {
     /// Reads a spilled entry's state back. On failure the run ends at its next commit point (`readFailure`).
     private func fill(_ entry: Entry) {
         let key = OpenStateKey(mta: .postfix, host: entry.snapshot.record.host, key: entry.primaryQueueID)
-        do {
-            guard let body = try reader?.body(of: key) else {
-                throw StoreError("internal error: a spilled open message's saved state is missing")
-            }
-            // The recurring texts shared again.
-            entry.snapshot = try Snapshot(decoding: body, strings: strings)
-        } catch {
-            if readFailure == nil { readFailure = error }
+        // The recurring texts shared again.
+        if let saved = spilling.readBack(key, decode: { try Snapshot(decoding: $0, strings: strings) }) {
+            entry.snapshot = saved
         }
         entry.spilled = false
-        reloads += 1
     }
 
     /// The open entry of `key`, its state read back if it was spilled.
