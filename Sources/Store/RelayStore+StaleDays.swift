@@ -40,7 +40,9 @@ extension RelayStore {
     /// the (empty) list.
     package func writePendingAggregates() throws {
         try withPendingAggregates {
-            try transaction { db in try self.settleAggregates(BulkWriter(db: db, arena: self.arena)) }
+            try transaction { db in
+                try BulkWriter(db: db, arena: self.arena).settle(self.pending.deltas.take(), self.pending)
+            }
         }
     }
 

@@ -293,21 +293,11 @@ package final class RelayStore: @unchecked Sendable {
                     try writer.listStale(deltas.days, in: pending)
                     pending.deltas = deltas
                 } else {
-                    try settleAggregates(writer, deltas)
+                    // `deltas` holds the changes gathered before this batch too (taken above).
+                    try writer.settle(deltas, pending)
                 }
             }
         }
-    }
-
-    /// Writes `deltas` and the changes gathered before them, and brings every stale day up to date.
-    func settleAggregates(_ writer: BulkWriter, _ deltas: AggregateDeltas? = nil) throws {
-        var all = pending.deltas.take()
-        if let deltas {
-            // Only one of them is ever set: a write takes the gathered changes before adding its own.
-            precondition(all == nil, "gathered aggregate changes left behind")
-            all = deltas
-        }
-        try writer.settle(all, pending)
     }
 
     /// Runs `body` in one write transaction; a failure is a `StoreError` naming the database and, for an I/O error,
