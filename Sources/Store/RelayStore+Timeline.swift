@@ -53,26 +53,21 @@ extension RelayStore {
     package func dailyTraffic(from: Int64, to: Int64) throws -> [TrafficBin] {
         try query { db in
             let stale = try Self.staleDays(db).filter { $0 >= from && $0 < to }
-            let notStale = stale.isEmpty ? "" : " AND start NOT IN (\(stale.map(String.init).joined(separator: ",")))"
-            let fromRows =
-                stale.isEmpty
-                ? ""
-                : """
-                \nUNION ALL
-                SELECT \(Self.startSQL("received_at", span: Self.daySeconds)) AS day, count(*), sum(recipients),
-                    sum(delivered), sum(deferred), sum(bounced), sum(coalesce(size, 0))
-                FROM messages WHERE origin != 'generated'
-                    AND (\(stale.map { "received_at >= \($0) AND received_at < \($0 + Self.daySeconds)" }
-                        .joined(separator: " OR ")))
-                GROUP BY day
-                """
+            // A stale day's buckets are left out and computed afresh from its rows, as the buckets would be.
+            var buckets = "SELECT * FROM message_buckets WHERE span = ? AND start >= ? AND start < ?"
+            if !stale.isEmpty {
+                let rows = stale.map { "(received_at >= \($0) AND received_at < \($0 + Self.daySeconds))" }
+                buckets += """
+                     AND start NOT IN (\(stale.map(String.init).joined(separator: ",")))
+                    UNION ALL \(Self.messageBucketsFromRowsSQL(Self.daySeconds, rows: rows.joined(separator: " OR ")))
+                    """
+            }
             return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT start, sum(messages), sum(recipients), sum(delivered), sum(deferred), sum(bounced),
                         sum(bytes)
-                    FROM message_buckets WHERE span = ? AND start >= ? AND start < ?\(notStale) GROUP BY start\(fromRows)
-                    ORDER BY 1
+                    FROM (\(buckets)) GROUP BY start ORDER BY start
                     """,
                 arguments: [Self.daySeconds, from, to]
             ).map { r in
