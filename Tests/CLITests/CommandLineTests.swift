@@ -115,6 +115,11 @@ final class TempDir {
         BadArgument(arguments: ["ingest"], message: "files"),
         BadArgument(arguments: ["ingest", "--year", "12", "x.log"], message: "--year must be between"),
         BadArgument(arguments: ["ingest", "--timezone", "Mars/Olympus", "x.log"], message: "unknown time zone"),
+        BadArgument(
+            arguments: ["ingest", "--resident-recipients=-1", "x.log"],
+            message: "--resident-recipients must be at least 0"),
+        BadArgument(
+            arguments: ["ingest", "--batch-recipients=-5", "x.log"], message: "--batch-recipients must be at least 0"),
         BadArgument(arguments: ["frobnicate"], message: "frobnicate"),
     ])
     func usageErrorsExit64(_ bad: BadArgument) throws {
