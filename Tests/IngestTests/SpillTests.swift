@@ -246,4 +246,52 @@ import Testing
         #expect(second.reloadedOpenMessages > 10)
         Self.expectSame(try Self.content(of: dbAll), try Self.content(of: dbSpilled))
     }
+
+    /// A spilled message whose saved state is gone when its next line comes (the database changed under the
+    /// ingest): the read-back failure is kept, with its reason, for the ingest to end the run at its next commit.
+    @Test func aSpilledMessageWhoseStateIsGoneIsAReadFailure() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let store = try RelayStore(path: path)
+        let correlator = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
+        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
+        func feed(_ lines: [String]) {
+            for line in lines {
+                ByteSlice.with(line) { bytes in
+                    guard case .success(let env) = envelopes.parse(bytes) else { return }
+                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "t.log", line: 1))
+                }
+            }
+        }
+        func flushAndWrite() throws {
+            let out = correlator.flush(final: false)
+            var batch = WriteBatch()
+            batch.messages = out.messages
+            batch.openStates = out.openStates
+            batch.closedStates = out.closedStates
+            try store.write(batch)
+        }
+        let deferred =
+            "postfix/smtp[103]: 4AB12C3D: to=<r@dest.example>, relay=mx.dest.example[198.51.100.1]:25, delay=1, "
+            + "delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.dest.example: Connection timed out)"
+        feed([
+            "Nov  9 10:00:00 relay1 postfix/smtpd[100]: 4AB12C3D: client=unknown[192.0.2.5], sasl_method=PLAIN, "
+                + "sasl_username=u1",
+            "Nov  9 10:00:00 relay1 postfix/cleanup[101]: 4AB12C3D: message-id=<a@shop.example>",
+            "Nov  9 10:00:00 relay1 postfix/qmgr[102]: 4AB12C3D: from=<a@shop.example>, size=1000, nrcpt=1 "
+                + "(queue active)",
+            "Nov  9 10:00:01 relay1 " + deferred,
+        ])
+        try flushAndWrite()  // its state saved
+        try flushAndWrite()  // a batch without it: it may be spilled
+        correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
+        #expect(correlator.spillCounts.spilled == 1)
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "DELETE FROM open_states") }
+        #expect(correlator.readFailure == nil)
+        feed(["Nov  9 11:00:01 relay1 " + deferred])
+        #expect(correlator.spillCounts.reloaded == 1)
+        let failure = try #require(correlator.readFailure)
+        #expect("\(failure)".contains("a spilled open message's saved state is missing"), "\(failure)")
+    }
 }
