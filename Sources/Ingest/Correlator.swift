@@ -122,12 +122,14 @@ package protocol Correlator: AnyObject {
     /// for another final flush (spilled messages are read back for their rows a budget's worth per batch).
     var pendingCount: Int { get }
 
-    /// Moves out everything to store at a commit point. Every changed entry's saved state is in it, so a crash
-    /// after the commit resumes from there; an open message's row only when `final` (the run's last commit) or when
-    /// it ends. Rewriting the row of a message still open at every commit cost a busy relay's ingest time in
-    /// proportion to how many commits a message spans (list messages open for hours), which grows with the relay's
-    /// traffic: quadratic in the end.
-    func flush(final: Bool) -> CorrelatorOutput
+    /// Moves out everything to store at a commit point. With `savingStates` (always when `final`), every changed
+    /// entry's saved state is in it, so a crash after the commit resumes from there; without, only the entries that
+    /// ended are settled and the others wait for the next flush that saves states (a batch not committed on its
+    /// own, `IngestOptions.batchesPerCommit`). An open message's row is in it only when `final` (the run's last
+    /// commit) or when it ends. Rewriting the row of a message still open at every commit cost a busy relay's ingest
+    /// time in proportion to how many commits a message spans (list messages open for hours), which grows with the
+    /// relay's traffic: quadratic in the end.
+    func flush(final: Bool, savingStates: Bool) -> CorrelatorOutput
 
     /// Restores open entries saved by an earlier run (before the first `consume`). `rowsCurrent`: that run ended
     /// with its final flush, so their rows match their states; otherwise (it was killed or failed) each restored
@@ -173,6 +175,9 @@ package protocol Correlator: AnyObject {
 extension Correlator {
     /// The run's last commit point: open messages' rows too.
     package func flush() -> CorrelatorOutput { flush(final: true) }
+
+    /// A commit point: every changed entry's state is in the output.
+    package func flush(final: Bool) -> CorrelatorOutput { flush(final: final, savingStates: true) }
 
     /// Restores open entries whose rows may be older than their states.
     package func restore(_ states: [OpenState]) throws { try restore(states, rowsCurrent: false) }

@@ -89,6 +89,8 @@ package final class EximCorrelator: Correlator {
         var spilled = false
         /// The number of the flush that last saved it (-1: restored).
         var lastFlush = 0
+        /// Changed since its state was saved, and left by a flush that saved no states: in `stale`.
+        var stateStale = false
         /// Recipient indexes by a 64-bit hash of the lower-cased address, built once a message has many recipients.
         /// A hit is only a candidate: the hash is not keyed, so a sender can choose two addresses that share it, and
         /// a changed address leaves its old key behind (`readdress`). Every current address's hash is a key, so a
@@ -208,6 +210,8 @@ package final class EximCorrelator: Correlator {
     private let rowIDs: RowIDAllocator
     private var open: [Key: Entry] = [:]
     private var dirty: [Entry] = []
+    /// Open entries changed since their state was saved, left by flushes that saved no states.
+    private var stale: [Entry] = []
     /// Open entries whose row is older than their state, written at the final flush unless they end first.
     private var rowsBehind: [Entry] = []
     private var output = CorrelatorOutput()
@@ -253,8 +257,13 @@ package final class EximCorrelator: Correlator {
 
     package var pendingCount: Int { dirty.count }
 
-    package func flush(final: Bool) -> CorrelatorOutput {
+    package func flush(final: Bool, savingStates: Bool) -> CorrelatorOutput {
         flushes += 1
+        let saving = final || savingStates
+        if saving {
+            for entry in stale where entry.stateStale && !entry.isDirty { markDirty(entry) }
+            stale.removeAll(keepingCapacity: true)
+        }
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
             for entry in rowsBehind { markDirty(entry) }
@@ -268,6 +277,16 @@ package final class EximCorrelator: Correlator {
         for entry in dirty {
             if final && readBack > spilling.budget { break }
             settled += 1
+            if !saving && !entry.closed {
+                // Its state (and its row) wait for the next flush that saves states.
+                entry.isDirty = false
+                if !entry.stateStale {
+                    entry.stateStale = true
+                    stale.append(entry)
+                }
+                continue
+            }
+            entry.stateStale = false
             let wasSpilled = entry.spilled
             if wasSpilled {
                 fill(entry)
@@ -350,7 +369,9 @@ package final class EximCorrelator: Correlator {
         var candidates: [Entry] = []
         for entry in open.values where !entry.spilled {
             weight += Self.weight(entry)
-            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
+            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty && !entry.stateStale {
+                candidates.append(entry)
+            }
         }
         for entry in spilling.victims(
             of: candidates, resident: weight, weight: Self.weight, lastSeen: { $0.snapshot.lastSeen },

@@ -21,8 +21,14 @@ package struct IngestOptions: Sendable {
     package var timeZone: TimeZone = .current
     /// Lines per transaction, at most.
     package var batchLines = 50_000
-    /// Changed messages per transaction, at most: bounds memory when lines are dense in messages (Exim).
+    /// Changed messages per batch, at most: bounds memory when lines are dense in messages (Exim).
     package var batchMessages = 4_000
+    /// Batches per transaction, at most. A batch's rows leave memory when it is written; the open messages' states
+    /// are saved only with a commit (a committed batch is a point to resume from), and each commit writes again the
+    /// pages every batch changes. On a busy relay the open messages saved at every batch were a sixth of the store's
+    /// work, and their pages most of what it wrote (BENCHMARKS.md). A crash loses the batches since the last commit,
+    /// which the next run reads again.
+    package var batchesPerCommit = 8
     package var maxLineLength = 64 * 1024
     /// Open entries with no line for this long (log time) are aged out of memory; their rows stay.
     package var openEntryLifetime: Int64 = 10 * 86_400
@@ -205,6 +211,8 @@ package final class Ingestor {
             }
         } catch {
             try? pipeline.finish()
+            // Batches since the last commit hold rows without the open messages' states: not a point to resume from.
+            store.rollBackUncommitted()
             // The changes gathered before a failed write are lost with it, and their days stay listed as stale.
             try? store.writePendingAggregates()
             try? store.finishRun(
@@ -283,7 +291,7 @@ package final class Ingestor {
         var mtaCounts = MTACounts()
         let file = source.displayPath
 
-        func commitFile(atEnd: Bool) throws {
+        func commitFile(atEnd: Bool, committing: Bool = false) throws {
             checkpoint.contentOffset = lastOffset
             checkpoint.lines = lastLine
             checkpoint.atEnd = atEnd
@@ -293,7 +301,7 @@ package final class Ingestor {
                 checkpoint.id = nextCheckpointID
                 nextCheckpointID += 1
             }
-            try commit(checkpoint: checkpoint)
+            try commit(checkpoint: checkpoint, committing: committing)
         }
 
         do {
@@ -322,15 +330,17 @@ package final class Ingestor {
                 lastLine = number
                 linesSinceCommit += 1
                 if linesSinceCommit & 8191 == 0 { progress?.advanced(bytes: progressed(endOffset)) }
+                // Over the bound the batch is committed: open messages can be spilled once their states are.
+                let overBound = linesSinceCommit & 8191 == 0 && overResidentBound
                 if linesSinceCommit >= options.batchLines
                     || (linesSinceCommit & 1023 == 0
                         && (postfix.pendingCount + exim.pendingCount >= options.batchMessages
                             || (pendingWeightLimit < Int.max
                                 && postfix.pendingWeight + exim.pendingWeight >= pendingWeightLimit)
-                            || (linesSinceCommit & 8191 == 0 && overResidentBound)))
+                            || overBound))
                 {
                     progress?.advanced(bytes: progressed(endOffset))
-                    try commitFile(atEnd: false)
+                    try commitFile(atEnd: false, committing: overBound)
                     linesSinceCommit = 0
                 }
             }
@@ -485,11 +495,16 @@ package final class Ingestor {
 
     private var pendingCheckpoints: [String: SourceCheckpoint] = [:]
 
-    /// Flushes the correlators and queues their output with `checkpoint` as one transaction.
-    private func commit(checkpoint: SourceCheckpoint?, final: Bool = false) throws {
+    /// Batches queued since the last commit.
+    private var uncommittedBatches = 0
+
+    /// Flushes the correlators and queues their output with `checkpoint` as one batch: committed, with the open
+    /// messages' states, when it is `final`, `committing` or the `batchesPerCommit`-th since the last commit.
+    private func commit(checkpoint: SourceCheckpoint?, final: Bool = false, committing: Bool = false) throws {
         var batch = WriteBatch()
+        let commits = final || committing || uncommittedBatches + 1 >= options.batchesPerCommit
         for c in correlators {
-            let out = c.flush(final: final)
+            let out = c.flush(final: final, savingStates: commits)
             // A spilled message that could not be read back: its lines since then were handled without it.
             if let error = c.readFailure { throw error }
             Self.append(out.messages, to: &batch.messages)
@@ -513,9 +528,11 @@ package final class Ingestor {
                 checkpoints.append(checkpoint)
             }
         }
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty || (commits && uncommittedBatches > 0) else { return }
         // The buckets' changes are written once, after the last batch (RelayStore+StaleDays.swift).
         batch.defersAggregates = true
+        batch.commits = commits
+        uncommittedBatches = commits ? 0 : uncommittedBatches + 1
         // Handed over, not copied: the writer's must be the only reference to release the batch as it writes it.
         let queued = batch
         batch = WriteBatch()

@@ -160,6 +160,8 @@ package final class PostfixCorrelator: Correlator {
         var spilled = false
         /// The number of the flush that last saved it (-1: restored).
         var lastFlush = 0
+        /// Changed since its state was saved, and left by a flush that saved no states: in `stale`.
+        var stateStale = false
         /// Marks an entry counted once in a walk over the table (an entry has a slot per queue ID).
         var visit = 0
 
@@ -243,6 +245,8 @@ package final class PostfixCorrelator: Correlator {
     /// the original may be logged after the copy's `removed`.
     private var recentlyClosed: [Key: Entry] = [:]
     private var dirty: [Entry] = []
+    /// Open entries changed since their state was saved, left by flushes that saved no states.
+    private var stale: [Entry] = []
     /// Open entries whose row is older than their state, written at the final flush unless they end first.
     private var rowsBehind: [Entry] = []
     private var output = CorrelatorOutput()
@@ -282,8 +286,13 @@ package final class PostfixCorrelator: Correlator {
 
     package var pendingCount: Int { dirty.count }
 
-    package func flush(final: Bool) -> CorrelatorOutput {
+    package func flush(final: Bool, savingStates: Bool) -> CorrelatorOutput {
         flushes += 1
+        let saving = final || savingStates
+        if saving {
+            for entry in stale where entry.stateStale && !entry.isDirty { markDirty(entry) }
+            stale.removeAll(keepingCapacity: true)
+        }
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
             for entry in rowsBehind { markDirty(entry) }
@@ -297,6 +306,16 @@ package final class PostfixCorrelator: Correlator {
         for entry in dirty {
             if final && readBack > spilling.budget { break }
             settled += 1
+            if !saving && !entry.closed {
+                // Its state (and its row) wait for the next flush that saves states.
+                entry.isDirty = false
+                if !entry.stateStale {
+                    entry.stateStale = true
+                    stale.append(entry)
+                }
+                continue
+            }
+            entry.stateStale = false
             let wasSpilled = entry.spilled
             if wasSpilled {
                 fill(entry)
@@ -401,7 +420,9 @@ package final class PostfixCorrelator: Correlator {
         for (_, entry) in open.pairs where entry.visit != visits && !entry.spilled {
             entry.visit = visits
             weight += Self.weight(entry)
-            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty { candidates.append(entry) }
+            if entry.lastFlush < flushes && entry.saved && !entry.closed && !entry.isDirty && !entry.stateStale {
+                candidates.append(entry)
+            }
         }
         for entry in spilling.victims(
             of: candidates, resident: weight, weight: Self.weight, lastSeen: { $0.snapshot.lastSeen },

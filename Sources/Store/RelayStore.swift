@@ -54,6 +54,8 @@ package final class RelayStore: @unchecked Sendable {
         var config = Configuration()
         config.readonly = readOnly
         config.busyMode = .timeout(10)
+        // An ingest's transaction spans several batches, each written in its own access (`write(releasing:)`).
+        config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
             if !readOnly {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -265,19 +267,24 @@ package final class RelayStore: @unchecked Sendable {
 
     // MARK: the bulk write
 
-    /// Writes one batch (rows, open-entry snapshots and file checkpoints) in one transaction: after a crash the
-    /// database is as it was after the last whole batch.
+    /// Writes one batch (rows, open-entry snapshots and file checkpoints) and commits it, with the batches written
+    /// before it uncommitted: after a crash the database is as it was at the last commit.
     package func write(_ batch: WriteBatch) throws {
         var batch = batch
         try write(releasing: &batch)
     }
 
-    /// Writes `batch` in one transaction and releases its open states and its open messages' recipients as they are
-    /// written (an ingest's batch, held by nothing else, then stops sharing them with the correlators during the
-    /// write); what remains of it is left in `batch`.
+    /// Writes `batch` and releases its open states and its open messages' recipients as they are written (an
+    /// ingest's batch, held by nothing else, then stops sharing them with the correlators during the write); what
+    /// remains of it is left in `batch`.
+    ///
+    /// The batch joins the transaction the batches before it left open, or begins one, and commits it when
+    /// `batch.commits`: an ingest commits every few batches (`IngestOptions.batchesPerCommit`), so the pages its
+    /// batches all change (index tails, open states) are written once per commit. A failure rolls back every batch
+    /// since the last commit.
     package func write(releasing batch: inout WriteBatch) throws {
         try withPendingAggregates {
-            try transaction { db in
+            try transaction(joining: true, commit: batch.commits) { db in
                 let writer = BulkWriter(db: db, arena: arena)
                 var deltas =
                     pending.deltas.take()
@@ -300,16 +307,33 @@ package final class RelayStore: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction; a failure is a `StoreError` naming the database and, for an I/O error,
-    /// the system's reason (`disk I/O error (File too large)`), taken before the rollback can reset it.
-    func transaction<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Rolls back what an ingest wrote since its last commit, if anything (a run that ends on an error between
+    /// batches); the bucket changes gathered with it are lost, so their days are built again from the rows.
+    package func rollBackUncommitted() {
+        try? dbQueue.writeWithoutTransaction { db in rollBackUncommitted(db) }
+    }
+
+    private func rollBackUncommitted(_ db: Database) {
+        guard db.isInsideTransaction else { return }
+        try? db.rollback()
+        pending.deltas = nil
+        pending.lost = true
+    }
+
+    /// Runs `body` in one write transaction and commits it unless `commit` is false. `joining`: in the transaction
+    /// an earlier call left open, if any (an ingest's batches); any other write first rolls back what such a
+    /// transaction holds, which is not a state to resume from. A failure rolls the transaction back and is a
+    /// `StoreError` naming the database and, for an I/O error, the system's reason (`disk I/O error (File too
+    /// large)`), taken before the rollback can reset it.
+    func transaction<T>(joining: Bool = false, commit: Bool = true, _ body: (Database) throws -> T) throws -> T {
         try dbQueue.writeWithoutTransaction { db in
             do {
-                try db.beginTransaction()
+                if !joining { rollBackUncommitted(db) }
+                if !db.isInsideTransaction { try db.beginTransaction() }
                 let result: T
                 do {
                     result = try body(db)
-                    try db.commit()
+                    if commit { try db.commit() }
                 } catch {
                     let code = sqlite3_system_errno(db.sqliteConnection)
                     if db.isInsideTransaction { try? db.rollback() }
@@ -460,6 +484,9 @@ package struct WriteBatch: Sendable {
     /// they touch are listed as stale meanwhile (RelayStore+StaleDays.swift). False writes them, and those gathered
     /// before, in this transaction.
     package var defersAggregates = false
+    /// Commits the transaction: false leaves it open for the next batch (an ingest's batch whose open messages'
+    /// states are not saved: committed, it would not be a state to resume from).
+    package var commits = true
 
     package init() {}
 

@@ -53,8 +53,14 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Also print each file as it is finished, with its size and speed.")
     var verbose = false
 
-    @Option(help: ArgumentHelp("Lines per transaction (for tests and benchmarks).", visibility: .hidden))
+    @Option(help: ArgumentHelp("Lines per batch, at most (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
+
+    @Option(
+        help: ArgumentHelp(
+            "Batches per transaction, at most; open messages' states are saved at each commit (for tests and "
+                + "benchmarks; default: 8).", visibility: .hidden))
+    var batchesPerCommit = IngestOptions().batchesPerCommit
 
     @Option(
         help: ArgumentHelp(
@@ -82,6 +88,7 @@ struct IngestCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("name at least one log file (or - for standard input)") }
         if let year, !(1970...9999).contains(year) { throw ValidationError("--year must be between 1970 and 9999") }
         if batchLines < 1 { throw ValidationError("--batch-lines must be at least 1") }
+        if batchesPerCommit < 1 { throw ValidationError("--batches-per-commit must be at least 1") }
         if residentRecipients < 0 { throw ValidationError("--resident-recipients must be at least 0") }
         if batchRecipients < 0 { throw ValidationError("--batch-recipients must be at least 0") }
         if !(wait >= 0 && wait <= 86_400) { throw ValidationError("--wait must be between 0 and 86400 seconds") }
@@ -95,6 +102,7 @@ struct IngestCommand: ParsableCommand {
         options.host = host
         options.year = year
         options.batchLines = batchLines
+        options.batchesPerCommit = batchesPerCommit
         options.maxOpenMessages = maxOpenMessages
         options.residentRecipients = residentRecipients == 0 ? nil : residentRecipients
         options.batchRecipients = batchRecipients == 0 ? nil : batchRecipients

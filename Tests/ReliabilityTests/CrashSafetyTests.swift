@@ -105,6 +105,31 @@ import Glibc
         #expect(kills >= 5)
     }
 
+    /// Several batches per transaction (`--batches-per-commit`): a killed run keeps only its commits, each a whole
+    /// number of commit intervals (20 lines a batch, 10 batches a commit), never the batches written after the last
+    /// one; the run after reads those lines again and the result equals one clean run.
+    @Test func aKilledRunKeepsOnlyItsCommits() throws {
+        let t = try Scratch()
+        let db = t.path("r.sqlite")
+        let file = [Relaysum.sample[0]]
+        let clean = t.path("clean.sqlite")
+        #expect(try Self.ingest(clean, files: file).status == 0)
+        // Killed after 150 lines: 7 batches written, none committed.
+        var r = try Self.ingest(db, ["--batches-per-commit", "10", "--fault-at-line", "150"], files: file)
+        #expect(r.signal == SIGKILL)
+        #expect(try Relaysum.inspect(db) == (0, "ok"))
+        // Killed after 450 lines: commits at 200 and 400 lines (the second perhaps still being written).
+        r = try Self.ingest(db, ["--batches-per-commit", "10", "--fault-at-line", "450"], files: file)
+        #expect(r.signal == SIGKILL)
+        let after = try Relaysum.inspect(db)
+        #expect(after.integrity == "ok")
+        #expect([200, 400].contains(after.lines), "\(after.lines) lines committed")
+        r = try Self.ingest(db, ["--batches-per-commit", "10"], files: file)
+        #expect(r.status == 0, "\(r)")
+        #expect(try Relaysum.inspect(db).lines == Relaysum.inspect(clean).lines)
+        expectSameSnapshot(try Relaysum.snapshot(db), try Relaysum.snapshot(clean), "killed before and between commits")
+    }
+
     /// A message still open after a finished run, changed early in a run that is killed later, and not touched by
     /// the run that resumes: the killed run saved its state but not its row (open messages' rows are written at a
     /// run's end), so the resuming run must write it. The result equals one clean run.
