@@ -51,6 +51,9 @@ package struct EnvelopeParser {
     /// The last classic stamp read (up to its clock's end) and its instant: most lines repeat the stamp of the line
     /// before them, and comparing 15 bytes costs much less than reading a date.
     private var lastStamp: (head: (UInt64, UInt64), time: Int64)?
+    /// The same for Exim's stamp, to the minute: its first 16 bytes (`2026-11-09 00:02`, two words) and the wall
+    /// clock time of that minute, already checked. Most lines repeat the minute of the line before them.
+    private var lastEximMinute: (head: (UInt64, UInt64), wall: Int64)?
 
     package init(timeZone: TimeZone, pinnedYear: Int? = nil, reference: Int64) {
         self.zone = ZoneConverter(timeZone: timeZone)
@@ -145,6 +148,12 @@ package struct EnvelopeParser {
         // Reusable when the stamp ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
         lastStamp = i == 15 ? (Self.head(s), time) : nil
         return hostAndProgram(s.dropFirst(i + 1), time: time, style: .classic)
+    }
+
+    /// The first 16 bytes of `s` (at least 16 long) as two words.
+    @inline(__always) private static func head16(_ s: ByteSlice) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(s.base)
+        return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     }
 
     /// The first 15 bytes of `s` (at least 16 long) as two overlapping words: bytes 0–7 and 7–14.
@@ -269,18 +278,27 @@ package struct EnvelopeParser {
     // MARK: Exim `2026-11-09 00:02:48[.123] [+0100] [[pid]] msg`
 
     private mutating func parseExim(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
-        guard let y = digits(s, 0, 4), let mo = digits(s, 5, 2), let d = digits(s, 8, 2), s[7] == UInt8(ascii: "-"),
-            let (h, m, sec) = clock(s, 11)
-        else { return .failure(.unknownStamp) }
-        guard CivilTime.isValid(year: y, month: mo, day: d), h < 24, m < 60, sec < 61 else {
-            return .failure(.impossibleDate)
+        let wall: Int64
+        if let last = lastEximMinute, s.count >= 19, Self.head16(s) == last.head, s[16] == UInt8(ascii: ":"),
+            let sec = digits(s, 17, 2), sec < 61
+        {
+            wall = last.wall + Int64(min(sec, 59))
+        } else {
+            guard let y = digits(s, 0, 4), let mo = digits(s, 5, 2), let d = digits(s, 8, 2),
+                s[7] == UInt8(ascii: "-"), let (h, m, sec) = clock(s, 11)
+            else { return .failure(.unknownStamp) }
+            guard CivilTime.isValid(year: y, month: mo, day: d), h < 24, m < 60, sec < 61 else {
+                return .failure(.impossibleDate)
+            }
+            let minute = CivilTime.epoch(year: y, month: mo, day: d, hour: h, minute: m, second: 0)
+            lastEximMinute = (Self.head16(s), minute)
+            wall = minute + Int64(min(sec, 59))
         }
         var i = 19
         if i < s.count && s[i] == UInt8(ascii: ".") {
             i += 1
             while i < s.count && isDigit(s[i]) { i += 1 }
         }
-        let wall = CivilTime.epoch(year: y, month: mo, day: d, hour: h, minute: m, second: min(sec, 59))
         var time: Int64? = nil
         // `+0100` / `-0500` after the stamp (log_timezone).
         if i + 6 <= s.count && s[i] == 0x20 && (s[i + 1] == UInt8(ascii: "+") || s[i + 1] == UInt8(ascii: "-")),
