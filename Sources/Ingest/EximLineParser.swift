@@ -229,7 +229,7 @@ package enum EximLineParser {
         let addrEnd = tokenEnd(header, i)
         guard addrEnd > i else { return .unparsed("exim: delivery without address") }
         let recipient = address(header.slice(i, addrEnd), strings)
-        var originalAddress: String? = nil
+        var originalAddress: ByteSlice? = nil
         i = skipSpaces(header, addrEnd)
         // `+all_parents`: `(a@x, b@y)`.
         if i < header.count, header[i] == UInt8(ascii: "(") {
@@ -239,7 +239,7 @@ package enum EximLineParser {
         if i < header.count, header[i] == UInt8(ascii: "<") {
             let end = tokenEnd(header, i)
             let orig = angleStripped(header.slice(i, end))
-            if !orig.isEmpty { originalAddress = orig.string }
+            if !orig.isEmpty { originalAddress = orig }
             i = end
         }
         var hostInfo: HostParts? = nil
@@ -266,34 +266,39 @@ package enum EximLineParser {
             i = end
         }
         if hostInfo == nil, let text = errorText, let h = hostInError(text) { hostInfo = h }
-        var relay: String? = nil
+        let relay: String?
         if let h = hostInfo, h.name != nil || h.ip != nil {
             relay = h.relay(strings)
         } else if let t = transport, !t.isEmpty {
             relay = t.string(strings)
+        } else {
+            relay = nil
         }
-        var reply: String? = nil
-        var dsn: String? = nil
+        let (reply, dsn) = replyAndStatus(confirmation: confirmation, errorText: errorText, strings)
+        // Every text a constant, the delivery made in the return: from variables, it was copied into the event (a
+        // retain of each of its strings) and the variables then destroyed (a release of each).
+        return .event(
+            .delivery(
+                EximDelivery(
+                    messageID: id, flag: flag, address: recipient, originalAddress: originalAddress?.string,
+                    relay: relay, reply: reply, dsn: dsn, sender: senderField.map { address($0, strings) })))
+    }
+
+    /// The reply of a delivery line and its enhanced status code: `C="…"` when logged, else the error text.
+    private static func replyAndStatus(
+        confirmation: ByteSlice?, errorText: ByteSlice?, _ strings: StringCache?
+    ) -> (String?, String?) {
         if let c = confirmation {
             let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
             // Not shared: a confirmation mostly names the next hop's queue ID, so it seldom recurs.
             if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                reply = shortened(inner)
-                dsn = enhancedStatus(inner)
-            } else {
-                let bytes = unquotedBytes(c)
-                reply = shortened(bytes)
-                dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
+                return (shortened(inner), enhancedStatus(inner))
             }
-        } else if let text = errorText {
-            reply = shortened(text, strings)
-            dsn = enhancedStatus(text)
+            let bytes = unquotedBytes(c)
+            return (shortened(bytes), bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) })
         }
-        let sender = senderField.map { address($0, strings) }
-        let d = EximDelivery(
-            messageID: id, flag: flag, address: recipient, originalAddress: originalAddress, relay: relay,
-            reply: reply, dsn: dsn, sender: sender)
-        return .event(.delivery(d))
+        if let text = errorText { return (shortened(text, strings), enhancedStatus(text)) }
+        return (nil, nil)
     }
 
     /// The host named inside an error text: `SMTP error from remote mail server after RCPT TO:<…>: host NAME [IP]:
