@@ -13,24 +13,34 @@ package struct EximMessageID: Hashable, Sendable, Codable, CustomStringConvertib
         guard n == 16 || n == 23, s[6] == UInt8(ascii: "-"), s[n - (n == 16 ? 3 : 5)] == UInt8(ascii: "-") else {
             return nil
         }
-        let dash2 = n == 16 ? 13 : 18
-        for i in 0..<n where i != 6 && i != dash2 {
-            guard Self.isBase62(s[i]) else { return nil }
-        }
         // Little-endian words of the bytes, zero-padded: `description` reads them back.
         let raw = UnsafeRawPointer(s.base)
-        w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
-        w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        if n == 23 { w2 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 15, as: UInt64.self)) >> 8 }
+        let a = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        let b = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        // Every byte but the dashes a base-62 digit, eight at a time: the dashes are byte 6 of the first word and,
+        // in the old shape, byte 5 of the second (13); in the new shape the second word has none and the last
+        // (bytes 15–22) has one at byte 3 (18).
+        let high: UInt64 = 0x8080_8080_8080_8080
+        if n == 16 {
+            guard ByteSlice.alnumBytes(a) | 0x0080_0000_0000_0000 == high,
+                ByteSlice.alnumBytes(b) | 0x0000_8000_0000_0000 == high
+            else { return nil }
+            w0 = a
+            w1 = b
+        } else {
+            let c = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 15, as: UInt64.self))
+            guard ByteSlice.alnumBytes(a) | 0x0080_0000_0000_0000 == high, ByteSlice.alnumBytes(b) == high,
+                ByteSlice.alnumBytes(c) | 0x0000_0000_8000_0000 == high
+            else { return nil }
+            w0 = a
+            w1 = b
+            w2 = c >> 8
+        }
     }
 
     package init?(_ text: String) {
         guard let id = ByteSlice.with(text, { EximMessageID($0) }) else { return nil }
         self = id
-    }
-
-    @inline(__always) static func isBase62(_ c: UInt8) -> Bool {
-        c &- 48 < 10 || c &- 65 < 26 || c &- 97 < 26
     }
 
     package var description: String {

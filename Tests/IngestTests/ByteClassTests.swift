@@ -1,0 +1,60 @@
+import Testing
+
+@testable import Ingest
+
+/// The word-at-a-time byte classes must agree with the byte-at-a-time definitions for every byte value in every
+/// position, and the readers built on them must accept and refuse exactly what a byte loop would.
+struct ByteClassTests {
+    static func isAlnum(_ c: UInt8) -> Bool {
+        c &- 48 < 10 || c &- 65 < 26 || c &- 97 < 26
+    }
+
+    @Test func alnumBytesMatchesTheByteDefinition() {
+        // Each byte value in each position, the other seven bytes cycling through letters, digits and others.
+        let fillers: [UInt8] = [0x30, 0x39, 0x41, 0x5A, 0x61, 0x7A, 0x2F, 0x3A, 0x40, 0x5B, 0x60, 0x7B, 0x80, 0xFF]
+        for position in 0..<8 {
+            for value in 0...255 {
+                for filler in fillers {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[position] = UInt8(value)
+                    let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+                    let mask = ByteSlice.alnumBytes(word)
+                    for k in 0..<8 {
+                        let flagged = (mask >> (UInt64(k) * 8)) & 0xFF
+                        #expect(flagged == (Self.isAlnum(bytes[k]) ? 0x80 : 0), "byte \(bytes[k]) at \(k)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Both shapes of Exim message ID, with every byte but the dashes replaced by each byte value in turn: the ID
+    /// is read exactly when the byte is a base-62 digit, and reads back as its text.
+    @Test func eximMessageIDsAreReadByteForByte() {
+        for text in ["1jmFYj-00039V-QX", "1tAbCd-000000005vi-0000"] {
+            let base = Array(text.utf8)
+            let dashes: Set<Int> = base.count == 16 ? [6, 13] : [6, 18]
+            #expect(EximMessageID(text)?.description == text)
+            for position in base.indices where !dashes.contains(position) {
+                for value in 0...255 {
+                    var bytes = base
+                    bytes[position] = UInt8(value)
+                    let id = bytes.withUnsafeBufferPointer { EximMessageID(ByteSlice($0)) }
+                    if Self.isAlnum(UInt8(value)) {
+                        #expect(id.map { Array($0.description.utf8) } == bytes)
+                    } else {
+                        #expect(id == nil, "byte \(value) at \(position) of \(text)")
+                    }
+                }
+            }
+            for position in dashes {
+                var bytes = base
+                bytes[position] = UInt8(ascii: "a")
+                #expect(bytes.withUnsafeBufferPointer { EximMessageID(ByteSlice($0)) } == nil)
+            }
+        }
+        for wrong in ["1jmFYj-00039V-Q", "1jmFYj-00039V-QXa", "1tAbCd-000000005vi-000", "1tAbCd-00000005vi-00000"] {
+            #expect(EximMessageID(wrong) == nil)
+        }
+    }
+}
