@@ -470,6 +470,7 @@ package enum PostfixLineParser {
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {
         guard id.count >= 5, id.count <= 24 else { return false }
+        if id.count >= 8, let answer = isQueueIDByWords(id) { return answer }
         // The classes of every byte or'ed together, and the digits counted: one table load per byte.
         var seen: UInt8 = 0
         var digits = 0
@@ -482,6 +483,35 @@ package enum PostfixLineParser {
         guard seen & QueueIDClass.other == 0 else { return false }
         // Short IDs are upper-case hex; long IDs (10+ characters) mix digits and letters, normally without vowels.
         return seen & QueueIDClass.notHex == 0 || (id.count >= 10 && (seen & QueueIDClass.vowel == 0 || digits > 0))
+    }
+
+    /// `isQueueID` for 8 bytes or more, eight bytes at a time (the last word overlapping the one before): the same
+    /// classes as the table's, as masks of the bytes' top bits (`ByteSlice.alnumBytes`). nil when the answer turns
+    /// on vowels (10 or more letters without a digit, not all hex), which the table then settles.
+    private static func isQueueIDByWords(_ id: ByteSlice) -> Bool? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawPointer(id.base)
+        var alnum = high
+        var hex = high
+        var digits: UInt64 = 0
+        var i = 0
+        while true {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: min(i, id.count - 8), as: UInt64.self))
+            let x = w & ~high
+            let digit = (x &+ 0x50 &* ones) & ~(x &+ 0x46 &* ones) & high & ~w
+            // `A`–`F`: from 0x41 (x + 0x3F) up to 0x46 (x + 0x39).
+            let upperHex = (x &+ 0x3F &* ones) & ~(x &+ 0x39 &* ones) & high & ~w
+            alnum &= ByteSlice.alnumBytes(w)
+            hex &= digit | upperHex
+            digits |= digit
+            i += 8
+            if i >= id.count { break }
+        }
+        guard alnum == high else { return false }
+        if hex == high { return true }
+        guard id.count >= 10 else { return false }
+        return digits != 0 ? true : nil
     }
 
     /// Bits of `queueIDClasses`.

@@ -57,4 +57,38 @@ struct ByteClassTests {
             #expect(EximMessageID(wrong) == nil)
         }
     }
+
+    /// The queue-ID test by the byte definitions: letters and digits only; upper-case hex, or 10 or more characters
+    /// with a digit or without a vowel.
+    static func isQueueIDByBytes(_ b: [UInt8]) -> Bool {
+        guard b.count >= 5, b.count <= 24, b.allSatisfy(isAlnum) else { return false }
+        if b.allSatisfy({ $0 &- 48 < 10 || $0 &- 65 < 6 }) { return true }
+        let vowel = b.contains { "aeiouAEIOU".utf8.contains($0) }
+        return b.count >= 10 && (!vowel || b.contains { $0 &- 48 < 10 })
+    }
+
+    @Test func queueIDsAreTestedByteForByte() {
+        // Pseudo-random texts over bytes of every class (hex digits, other letters, vowels, others, non-ASCII).
+        let alphabet = Array("0189AFGZaefzEIOU-:_ ".utf8) + [0x80, 0xC3, 0xFF]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33) % n
+        }
+        for _ in 0..<50_000 {
+            let count = 3 + next(24)
+            // Mostly from a narrower class, so that texts of one class alone (all hex, letters alone) come up.
+            let pool = [alphabet, Array("0189AF".utf8), Array("GZgzbcd".utf8), Array("GZaeEIOU".utf8)][next(4)]
+            var bytes = (0..<count).map { _ in pool[next(pool.count)] }
+            if next(8) == 0 { bytes[next(count)] = alphabet[next(alphabet.count)] }
+            let tested = bytes.withUnsafeBufferPointer { PostfixLineParser.isQueueID(ByteSlice($0)) }
+            #expect(tested == Self.isQueueIDByBytes(bytes), "\(bytes)")
+        }
+        for id in ["4jLx541G7mzSZmP", "4C3D2A1B0F", "ABCDE", "3F2A1", "4jLxSZmPbcdfgh"] {
+            #expect(ByteSlice.with(id) { PostfixLineParser.isQueueID($0) })
+        }
+        for notID in ["4jLx541G7mzSZm:", "abcde", "hello-world", "ABCDEG", "jLxSZmPbcdfgha"] {
+            #expect(!ByteSlice.with(notID) { PostfixLineParser.isQueueID($0) })
+        }
+    }
 }
