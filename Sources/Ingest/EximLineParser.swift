@@ -186,12 +186,12 @@ package enum EximLineParser {
                 switch key[0] {
                 case UInt8(ascii: "H"):
                     var j = i + 2
-                    host = Self.host(r, &j)
+                    host = Self.host(r, &j, strings)
                     i = j
                     continue
                 case UInt8(ascii: "U"): user = unquoted(value)
-                case UInt8(ascii: "P"): protocolName = value.string
-                case UInt8(ascii: "A"): authenticator = Self.authenticator(value)
+                case UInt8(ascii: "P"): protocolName = value.string(strings)
+                case UInt8(ascii: "A"): authenticator = Self.authenticator(value, strings)
                 case UInt8(ascii: "S"): size = value.decimal
                 case UInt8(ascii: "R"): bounceOf = value.isEmpty ? nil : value.string
                 default: break
@@ -625,8 +625,11 @@ package enum EximLineParser {
         var ip: ByteSlice? = nil
         var port: ByteSlice? = nil
 
-        var host: EximHost {
-            EximHost(name: name?.string, helo: helo?.string, ip: ip?.string, port: port?.string)
+        /// The host's texts; its name, HELO name and address shared through `strings` (clients recur), its port
+        /// made anew (a client's ports seldom do).
+        func host(_ strings: StringCache?) -> EximHost {
+            EximHost(
+                name: name?.string(strings), helo: helo?.string(strings), ip: ip?.string(strings), port: port?.string)
         }
 
         /// `name[ip]:port`, made in one allocation, or shared through `strings` when there is one (assembled on the
@@ -666,8 +669,8 @@ package enum EximLineParser {
     }
 
     /// Reads `name (helo) [ip]:port` from `i` (just after `H=`, or where a bare host starts); `i` ends after it.
-    static func host(_ s: ByteSlice, _ i: inout Int) -> EximHost {
-        hostParts(s, &i).host
+    static func host(_ s: ByteSlice, _ i: inout Int, _ strings: StringCache? = nil) -> EximHost {
+        hostParts(s, &i).host(strings)
     }
 
     static func hostParts(_ s: ByteSlice, _ i: inout Int) -> HostParts {
@@ -719,16 +722,16 @@ package enum EximLineParser {
     }
 
     /// `A=authenticator:id`; the id may be quoted, and `+smtp_mailauth` may append `:sender` after a quoted id.
-    private static func authenticator(_ v: ByteSlice) -> (String?, String?) {
+    private static func authenticator(_ v: ByteSlice, _ strings: StringCache? = nil) -> (String?, String?) {
         guard !v.isEmpty else { return (nil, nil) }
-        guard let colon = v.firstIndex(of: UInt8(ascii: ":")) else { return (v.string, nil) }
-        let name = v.prefix(colon).string
+        guard let colon = v.firstIndex(of: UInt8(ascii: ":")) else { return (v.string(strings), nil) }
+        let name = v.prefix(colon).string(strings)
         var rest = v.dropFirst(colon + 1)
         if !rest.isEmpty, rest[0] == UInt8(ascii: "\"") {
             rest = rest.prefix(quotedEnd(rest, 0))
             return (name, String(decoding: unquotedBytes(rest), as: UTF8.self))
         }
-        return (name, rest.isEmpty ? nil : rest.string)
+        return (name, rest.isEmpty ? nil : rest.string(strings))
     }
 
     // MARK: tokens
