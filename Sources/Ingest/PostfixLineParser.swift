@@ -65,7 +65,7 @@ package enum PostfixLineParser {
         default:
             break
         }
-        if m.hasPrefix("NOQUEUE: ") {
+        if !m.isEmpty, m[0] == UInt8(ascii: "N"), m.hasPrefix("NOQUEUE: ") {
             let rest = m.dropFirst(9)
             if let r = reject(rest, queueID: nil) { return .event(.reject(r)) }
             return rest.hasPrefix("lost connection") || rest.hasPrefix("filter: ") || rest.hasPrefix("hold: ")
@@ -434,18 +434,40 @@ package enum PostfixLineParser {
 
     private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
         if isQuietDaemon(daemon) { return .skipped }
-        for prefix: StaticString in [
-            "connect from", "disconnect from", "lost connection", "timeout after", "too many errors",
-            "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept error", "SSL_connect error",
-            "setting up TLS", "TLS SNI", "improper command pipelining", "connect to ", "certificate verification",
-            "SMTPUTF8", "host ", "table ", "dict_", "starting", "initializing", "server certificate",
-            "client certificate", "cannot", "unknown", "ehlo ", "mail_queue_enter", "network_biff", "Reject",
-            "reject: ", "SASL authentication failed", "ignoring", "sender non-delivery", "using ", "tls_",
-            "Peer ", "discarding EHLO", "message repeated", "last message repeated", "lost connection",
-            "Untrusted", "xforward", "XCLIENT", "proxy", "open ", "close ",
-        ] where m.hasPrefix(prefix) {
-            return .skipped
+        // Only the prefixes that start with the message's first byte are compared (most lines match the first).
+        let prefixes: [StaticString]
+        switch m.isEmpty ? 0 : m[0] {
+        case UInt8(ascii: "A"): prefixes = ["Anonymous TLS"]
+        case UInt8(ascii: "P"): prefixes = ["Peer "]
+        case UInt8(ascii: "R"): prefixes = ["Reject"]
+        case UInt8(ascii: "S"):
+            prefixes = ["SSL_accept error", "SSL_connect error", "SMTPUTF8", "SASL authentication failed"]
+        case UInt8(ascii: "T"): prefixes = ["Trusted TLS", "TLS SNI"]
+        case UInt8(ascii: "U"): prefixes = ["Untrusted TLS", "Untrusted"]
+        case UInt8(ascii: "V"): prefixes = ["Verified TLS"]
+        case UInt8(ascii: "X"): prefixes = ["XCLIENT"]
+        case UInt8(ascii: "c"):
+            prefixes = [
+                "connect from", "connect to ", "certificate verification", "client certificate", "cannot",
+                "close ",
+            ]
+        case UInt8(ascii: "d"): prefixes = ["disconnect from", "dict_", "discarding EHLO"]
+        case UInt8(ascii: "e"): prefixes = ["ehlo "]
+        case UInt8(ascii: "h"): prefixes = ["host "]
+        case UInt8(ascii: "i"): prefixes = ["improper command pipelining", "initializing", "ignoring"]
+        case UInt8(ascii: "l"): prefixes = ["lost connection", "last message repeated"]
+        case UInt8(ascii: "m"): prefixes = ["mail_queue_enter", "message repeated"]
+        case UInt8(ascii: "n"): prefixes = ["network_biff"]
+        case UInt8(ascii: "o"): prefixes = ["open "]
+        case UInt8(ascii: "p"): prefixes = ["proxy"]
+        case UInt8(ascii: "r"): prefixes = ["reject: "]
+        case UInt8(ascii: "s"): prefixes = ["setting up TLS", "starting", "server certificate", "sender non-delivery"]
+        case UInt8(ascii: "t"): prefixes = ["timeout after", "too many errors", "table ", "tls_"]
+        case UInt8(ascii: "u"): prefixes = ["unknown", "using "]
+        case UInt8(ascii: "x"): prefixes = ["xforward"]
+        default: prefixes = []
         }
+        for prefix in prefixes where m.hasPrefix(prefix) { return .skipped }
         // Postfix logs every mail transaction under a queue ID (or NOQUEUE); a line without one that names no
         // address is a diagnostic (verbose `-v` output, process notes). One that does name an address has a queue
         // ID this parser did not recognise.
