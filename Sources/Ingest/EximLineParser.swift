@@ -249,19 +249,21 @@ package enum EximLineParser {
         while true {
             i = skipSpaces(header, i)
             guard i < header.count else { break }
+            // Only one-letter keys are kept (`H=`, `T=`, `C=`, `F=`): the key is the byte before a `=` in second
+            // place, and `H=` is read by `hostParts` without finding the end of the token first.
+            let key = i + 1 < header.count && header[i + 1] == UInt8(ascii: "=") ? header[i] : 0
+            if key == UInt8(ascii: "H") {
+                var j = i + 2
+                hostInfo = hostParts(header, &j)
+                i = j
+                continue
+            }
             let end = tokenEnd(header, i)
-            if let (key, value) = field(header.slice(i, end)), key.count == 1 {
-                switch key[0] {
-                case UInt8(ascii: "H"):
-                    var j = i + 2
-                    hostInfo = hostParts(header, &j)
-                    i = j
-                    continue
-                case UInt8(ascii: "T"): transport = value
-                case UInt8(ascii: "C"): confirmation = value
-                case UInt8(ascii: "F"): senderField = value
-                default: break
-                }
+            switch key {
+            case UInt8(ascii: "T"): transport = header.slice(i + 2, end)
+            case UInt8(ascii: "C"): confirmation = header.slice(i + 2, end)
+            case UInt8(ascii: "F"): senderField = header.slice(i + 2, end)
+            default: break
             }
             i = end
         }
