@@ -176,28 +176,26 @@ package enum EximLineParser {
                 if !truncated { recipients = words(r.dropFirst(i + 4)).map { address($0, strings) } }
                 break
             }
-            let end = tokenEnd(r, i)
-            guard let (key, value) = field(r.slice(i, end)) else {
-                i = end
+            // The kept keys are one letter (the byte before a `=` in second place) and `id`; `H=` is read by
+            // `host` without finding the end of the token first.
+            let key = i + 1 < r.count && r[i + 1] == UInt8(ascii: "=") ? r[i] : 0
+            if key == UInt8(ascii: "H") {
+                var j = i + 2
+                host = Self.host(r, &j, strings)
+                i = j
                 continue
             }
-            switch key.count {
-            case 1:
-                switch key[0] {
-                case UInt8(ascii: "H"):
-                    var j = i + 2
-                    host = Self.host(r, &j, strings)
-                    i = j
-                    continue
-                case UInt8(ascii: "U"): user = unquoted(value)
-                case UInt8(ascii: "P"): protocolName = value.string(strings)
-                case UInt8(ascii: "A"): authenticator = Self.authenticator(value, strings)
-                case UInt8(ascii: "S"): size = value.decimal
-                case UInt8(ascii: "R"): bounceOf = value.isEmpty ? nil : value.string
-                default: break
+            let end = tokenEnd(r, i)
+            switch key {
+            case 0:
+                if r.hasPrefix("id=", at: i), end > i + 3 {
+                    headerMessageID = angleStripped(r.slice(i + 3, end)).string
                 }
-            case 2:
-                if key.equals("id"), !value.isEmpty { headerMessageID = angleStripped(value).string }
+            case UInt8(ascii: "U"): user = unquoted(r.slice(i + 2, end))
+            case UInt8(ascii: "P"): protocolName = r.slice(i + 2, end).string(strings)
+            case UInt8(ascii: "A"): authenticator = Self.authenticator(r.slice(i + 2, end), strings)
+            case UInt8(ascii: "S"): size = r.slice(i + 2, end).decimal
+            case UInt8(ascii: "R"): bounceOf = end > i + 2 ? r.slice(i + 2, end).string : nil
             default: break
             }
             i = end
