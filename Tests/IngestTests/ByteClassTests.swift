@@ -91,4 +91,27 @@ struct ByteClassTests {
             #expect(!ByteSlice.with(notID) { PostfixLineParser.isQueueID($0) })
         }
     }
+
+    /// `packedWords` is the first 16 bytes, little-endian and zero-padded, whatever the length and the bytes.
+    @Test func packedWordsAreTheFirstSixteenBytes() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for count in 0...24 {
+            for _ in 0..<200 {
+                let bytes = (0..<count).map { _ -> UInt8 in
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return UInt8(truncatingIfNeeded: state >> 56)
+                }
+                var expected: (UInt64, UInt64) = (0, 0)
+                for (i, b) in bytes.prefix(16).enumerated() {
+                    if i < 8 {
+                        expected.0 |= UInt64(b) << (UInt64(i) * 8)
+                    } else {
+                        expected.1 |= UInt64(b) << (UInt64(i - 8) * 8)
+                    }
+                }
+                let packed = bytes.withUnsafeBufferPointer { ByteSlice($0).packedWords }
+                #expect(packed == expected, "\(bytes)")
+            }
+        }
+    }
 }
