@@ -48,9 +48,18 @@ package struct EnvelopeParser {
     private let reference: Int64
     private var year: Int?
     private var lastMonth = 0
-    /// The last classic stamp read (up to its clock's end) and its instant: most lines repeat the stamp of the line
-    /// before them, and comparing 15 bytes costs much less than reading a date.
+    /// The minute of the last classic stamp read, when it had the usual layout (`Nov  9 00:02:SS`): its first 13
+    /// bytes and the instant of its second 0. Most lines repeat the minute of the line before them, and comparing
+    /// 13 bytes and reading two digits costs much less than reading a date. (`ZoneConverter` takes one offset for
+    /// each local hour, so the seconds add to the instant as they do to the wall clock.)
+    private var lastMinute: (head: (UInt64, UInt64), time: Int64)?
+    /// The last classic stamp read in full (up to its clock's end) and its instant: a line repeating it gets the same
+    /// instant even when its minute is not reusable (a line placed in the year before, out of order, whose next
+    /// line of another second is placed in the current year).
     private var lastStamp: (head: (UInt64, UInt64), time: Int64)?
+    /// The same for Exim's stamp, to the minute: its first 16 bytes (`2026-11-09 00:02`, two words) and the wall
+    /// clock time of that minute, already checked. Most lines repeat the minute of the line before them.
+    private var lastEximMinute: (head: (UInt64, UInt64), wall: Int64)?
 
     package init(timeZone: TimeZone, pinnedYear: Int? = nil, reference: Int64) {
         self.zone = ZoneConverter(timeZone: timeZone)
@@ -114,9 +123,11 @@ package struct EnvelopeParser {
     // MARK: classic `Nov  9 00:02:48 host prog[pid]: msg`
 
     private mutating func parseClassic(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
-        if let last = lastStamp, s[15] == 0x20 {
-            let head = Self.head(s)
-            if head.0 == last.head.0 && head.1 == last.head.1 {
+        if s[15] == 0x20 {
+            if let last = lastMinute, Self.head(s) == last.head, let sec = digits(s, 13, 2), sec < 61 {
+                return hostAndProgram(s.dropFirst(16), time: last.time + Int64(min(sec, 59)), style: .classic)
+            }
+            if let last = lastStamp, Self.stamp(s) == last.head {
                 return hostAndProgram(s.dropFirst(16), time: last.time, style: .classic)
             }
         }
@@ -129,6 +140,7 @@ package struct EnvelopeParser {
             i += 1
         }
         guard i + 9 <= s.count, s[i] == 0x20, let (h, m, sec) = clock(s, i + 1) else { return .failure(.unknownStamp) }
+        let clockAt = i + 1
         i += 9
         // Postfix's own maillog_file and some syslog daemons add a fraction.
         if i < s.count && s[i] == UInt8(ascii: ".") {
@@ -140,17 +152,33 @@ package struct EnvelopeParser {
         guard CivilTime.isValid(year: y, month: month, day: day), h < 24, m < 60, sec < 61 else {
             return .failure(.impossibleDate)
         }
-        let local = CivilTime.epoch(year: y, month: month, day: day, hour: h, minute: m, second: min(sec, 59))
-        let time = zone.utc(fromLocal: local)
-        // Reusable when the stamp ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
-        lastStamp = i == 15 ? (Self.head(s), time) : nil
+        let local = CivilTime.epoch(year: y, month: month, day: day, hour: h, minute: m, second: 0)
+        let minute = zone.utc(fromLocal: local)
+        let time = minute + Int64(min(sec, 59))
+        // The minute is reusable when the clock starts at byte 7 (`Nov  9 `, `Nov 19 `: the next line's seconds are
+        // then at 13) and the line got the current year (the next line of this month then gets it too).
+        lastMinute = clockAt == 7 && y == year ? (Self.head(s), minute) : nil
+        // The stamp when it ends at 15 bytes (no fraction): the next line then repeats all of it or differs.
+        lastStamp = i == 15 ? (Self.stamp(s), time) : nil
         return hostAndProgram(s.dropFirst(i + 1), time: time, style: .classic)
     }
 
+    /// The first 16 bytes of `s` (at least 16 long) as two words.
+    @inline(__always) private static func head16(_ s: ByteSlice) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(s.base)
+        return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
     /// The first 15 bytes of `s` (at least 16 long) as two overlapping words: bytes 0–7 and 7–14.
-    @inline(__always) private static func head(_ s: ByteSlice) -> (UInt64, UInt64) {
+    @inline(__always) private static func stamp(_ s: ByteSlice) -> (UInt64, UInt64) {
         let raw = UnsafeRawPointer(s.base)
         return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 7, as: UInt64.self))
+    }
+
+    /// The first 13 bytes of `s` (at least 16 long) as two overlapping words: bytes 0–7 and 5–12.
+    @inline(__always) private static func head(_ s: ByteSlice) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(s.base)
+        return (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 5, as: UInt64.self))
     }
 
     private mutating func inferYear(month: Int, day: Int) -> Int {
@@ -269,18 +297,27 @@ package struct EnvelopeParser {
     // MARK: Exim `2026-11-09 00:02:48[.123] [+0100] [[pid]] msg`
 
     private mutating func parseExim(_ s: ByteSlice) -> Result<Envelope, EnvelopeError> {
-        guard let y = digits(s, 0, 4), let mo = digits(s, 5, 2), let d = digits(s, 8, 2), s[7] == UInt8(ascii: "-"),
-            let (h, m, sec) = clock(s, 11)
-        else { return .failure(.unknownStamp) }
-        guard CivilTime.isValid(year: y, month: mo, day: d), h < 24, m < 60, sec < 61 else {
-            return .failure(.impossibleDate)
+        let wall: Int64
+        if let last = lastEximMinute, s.count >= 19, Self.head16(s) == last.head, s[16] == UInt8(ascii: ":"),
+            let sec = digits(s, 17, 2), sec < 61
+        {
+            wall = last.wall + Int64(min(sec, 59))
+        } else {
+            guard let y = digits(s, 0, 4), let mo = digits(s, 5, 2), let d = digits(s, 8, 2),
+                s[7] == UInt8(ascii: "-"), let (h, m, sec) = clock(s, 11)
+            else { return .failure(.unknownStamp) }
+            guard CivilTime.isValid(year: y, month: mo, day: d), h < 24, m < 60, sec < 61 else {
+                return .failure(.impossibleDate)
+            }
+            let minute = CivilTime.epoch(year: y, month: mo, day: d, hour: h, minute: m, second: 0)
+            lastEximMinute = (Self.head16(s), minute)
+            wall = minute + Int64(min(sec, 59))
         }
         var i = 19
         if i < s.count && s[i] == UInt8(ascii: ".") {
             i += 1
             while i < s.count && isDigit(s[i]) { i += 1 }
         }
-        let wall = CivilTime.epoch(year: y, month: mo, day: d, hour: h, minute: m, second: min(sec, 59))
         var time: Int64? = nil
         // `+0100` / `-0500` after the stamp (log_timezone).
         if i + 6 <= s.count && s[i] == 0x20 && (s[i + 1] == UInt8(ascii: "+") || s[i + 1] == UInt8(ascii: "-")),

@@ -176,28 +176,26 @@ package enum EximLineParser {
                 if !truncated { recipients = words(r.dropFirst(i + 4)).map { address($0, strings) } }
                 break
             }
-            let end = tokenEnd(r, i)
-            guard let (key, value) = field(r.slice(i, end)) else {
-                i = end
+            // The kept keys are one letter (the byte before a `=` in second place) and `id`; `H=` is read by
+            // `host` without finding the end of the token first.
+            let key = i + 1 < r.count && r[i + 1] == UInt8(ascii: "=") ? r[i] : 0
+            if key == UInt8(ascii: "H") {
+                var j = i + 2
+                host = Self.host(r, &j, strings)
+                i = j
                 continue
             }
-            switch key.count {
-            case 1:
-                switch key[0] {
-                case UInt8(ascii: "H"):
-                    var j = i + 2
-                    host = Self.host(r, &j)
-                    i = j
-                    continue
-                case UInt8(ascii: "U"): user = unquoted(value)
-                case UInt8(ascii: "P"): protocolName = value.string
-                case UInt8(ascii: "A"): authenticator = Self.authenticator(value)
-                case UInt8(ascii: "S"): size = value.decimal
-                case UInt8(ascii: "R"): bounceOf = value.isEmpty ? nil : value.string
-                default: break
+            let end = tokenEnd(r, i)
+            switch key {
+            case 0:
+                if r.hasPrefix("id=", at: i), end > i + 3 {
+                    headerMessageID = angleStripped(r.slice(i + 3, end)).string
                 }
-            case 2:
-                if key.equals("id"), !value.isEmpty { headerMessageID = angleStripped(value).string }
+            case UInt8(ascii: "U"): user = unquoted(r.slice(i + 2, end))
+            case UInt8(ascii: "P"): protocolName = r.slice(i + 2, end).string(strings)
+            case UInt8(ascii: "A"): authenticator = Self.authenticator(r.slice(i + 2, end), strings)
+            case UInt8(ascii: "S"): size = r.slice(i + 2, end).decimal
+            case UInt8(ascii: "R"): bounceOf = end > i + 2 ? r.slice(i + 2, end).string : nil
             default: break
             }
             i = end
@@ -229,7 +227,7 @@ package enum EximLineParser {
         let addrEnd = tokenEnd(header, i)
         guard addrEnd > i else { return .unparsed("exim: delivery without address") }
         let recipient = address(header.slice(i, addrEnd), strings)
-        var originalAddress: String? = nil
+        var originalAddress: ByteSlice? = nil
         i = skipSpaces(header, addrEnd)
         // `+all_parents`: `(a@x, b@y)`.
         if i < header.count, header[i] == UInt8(ascii: "(") {
@@ -239,7 +237,7 @@ package enum EximLineParser {
         if i < header.count, header[i] == UInt8(ascii: "<") {
             let end = tokenEnd(header, i)
             let orig = angleStripped(header.slice(i, end))
-            if !orig.isEmpty { originalAddress = orig.string }
+            if !orig.isEmpty { originalAddress = orig }
             i = end
         }
         var hostInfo: HostParts? = nil
@@ -249,51 +247,58 @@ package enum EximLineParser {
         while true {
             i = skipSpaces(header, i)
             guard i < header.count else { break }
+            // Only one-letter keys are kept (`H=`, `T=`, `C=`, `F=`): the key is the byte before a `=` in second
+            // place, and `H=` is read by `hostParts` without finding the end of the token first.
+            let key = i + 1 < header.count && header[i + 1] == UInt8(ascii: "=") ? header[i] : 0
+            if key == UInt8(ascii: "H") {
+                var j = i + 2
+                hostInfo = hostParts(header, &j)
+                i = j
+                continue
+            }
             let end = tokenEnd(header, i)
-            if let (key, value) = field(header.slice(i, end)), key.count == 1 {
-                switch key[0] {
-                case UInt8(ascii: "H"):
-                    var j = i + 2
-                    hostInfo = hostParts(header, &j)
-                    i = j
-                    continue
-                case UInt8(ascii: "T"): transport = value
-                case UInt8(ascii: "C"): confirmation = value
-                case UInt8(ascii: "F"): senderField = value
-                default: break
-                }
+            switch key {
+            case UInt8(ascii: "T"): transport = header.slice(i + 2, end)
+            case UInt8(ascii: "C"): confirmation = header.slice(i + 2, end)
+            case UInt8(ascii: "F"): senderField = header.slice(i + 2, end)
+            default: break
             }
             i = end
         }
         if hostInfo == nil, let text = errorText, let h = hostInError(text) { hostInfo = h }
-        var relay: String? = nil
+        let relay: String?
         if let h = hostInfo, h.name != nil || h.ip != nil {
             relay = h.relay(strings)
         } else if let t = transport, !t.isEmpty {
             relay = t.string(strings)
+        } else {
+            relay = nil
         }
-        var reply: String? = nil
-        var dsn: String? = nil
+        let (reply, dsn) = replyAndStatus(confirmation: confirmation, errorText: errorText, strings)
+        // Every text a constant, the delivery made in the return: from variables, it was copied into the event (a
+        // retain of each of its strings) and the variables then destroyed (a release of each).
+        return .event(
+            .delivery(
+                EximDelivery(
+                    messageID: id, flag: flag, address: recipient, originalAddress: originalAddress?.string,
+                    relay: relay, reply: reply, dsn: dsn, sender: senderField.map { address($0, strings) })))
+    }
+
+    /// The reply of a delivery line and its enhanced status code: `C="…"` when logged, else the error text.
+    private static func replyAndStatus(
+        confirmation: ByteSlice?, errorText: ByteSlice?, _ strings: StringCache?
+    ) -> (String?, String?) {
         if let c = confirmation {
             let inner = c.count >= 2 && c[0] == UInt8(ascii: "\"") ? c.slice(1, c.count - 1) : c
             // Not shared: a confirmation mostly names the next hop's queue ID, so it seldom recurs.
             if inner.firstIndex(of: UInt8(ascii: "\\")) == nil {
-                reply = shortened(inner)
-                dsn = enhancedStatus(inner)
-            } else {
-                let bytes = unquotedBytes(c)
-                reply = shortened(bytes)
-                dsn = bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) }
+                return (shortened(inner), enhancedStatus(inner))
             }
-        } else if let text = errorText {
-            reply = shortened(text, strings)
-            dsn = enhancedStatus(text)
+            let bytes = unquotedBytes(c)
+            return (shortened(bytes), bytes.withUnsafeBufferPointer { enhancedStatus(ByteSlice($0)) })
         }
-        let sender = senderField.map { address($0, strings) }
-        let d = EximDelivery(
-            messageID: id, flag: flag, address: recipient, originalAddress: originalAddress, relay: relay,
-            reply: reply, dsn: dsn, sender: sender)
-        return .event(.delivery(d))
+        if let text = errorText { return (shortened(text, strings), enhancedStatus(text)) }
+        return (nil, nil)
     }
 
     /// The host named inside an error text: `SMTP error from remote mail server after RCPT TO:<…>: host NAME [IP]:
@@ -620,8 +625,11 @@ package enum EximLineParser {
         var ip: ByteSlice? = nil
         var port: ByteSlice? = nil
 
-        var host: EximHost {
-            EximHost(name: name?.string, helo: helo?.string, ip: ip?.string, port: port?.string)
+        /// The host's texts; its name, HELO name and address shared through `strings` (clients recur), its port
+        /// made anew (a client's ports seldom do).
+        func host(_ strings: StringCache?) -> EximHost {
+            EximHost(
+                name: name?.string(strings), helo: helo?.string(strings), ip: ip?.string(strings), port: port?.string)
         }
 
         /// `name[ip]:port`, made in one allocation, or shared through `strings` when there is one (assembled on the
@@ -661,8 +669,8 @@ package enum EximLineParser {
     }
 
     /// Reads `name (helo) [ip]:port` from `i` (just after `H=`, or where a bare host starts); `i` ends after it.
-    static func host(_ s: ByteSlice, _ i: inout Int) -> EximHost {
-        hostParts(s, &i).host
+    static func host(_ s: ByteSlice, _ i: inout Int, _ strings: StringCache? = nil) -> EximHost {
+        hostParts(s, &i).host(strings)
     }
 
     static func hostParts(_ s: ByteSlice, _ i: inout Int) -> HostParts {
@@ -714,16 +722,16 @@ package enum EximLineParser {
     }
 
     /// `A=authenticator:id`; the id may be quoted, and `+smtp_mailauth` may append `:sender` after a quoted id.
-    private static func authenticator(_ v: ByteSlice) -> (String?, String?) {
+    private static func authenticator(_ v: ByteSlice, _ strings: StringCache? = nil) -> (String?, String?) {
         guard !v.isEmpty else { return (nil, nil) }
-        guard let colon = v.firstIndex(of: UInt8(ascii: ":")) else { return (v.string, nil) }
-        let name = v.prefix(colon).string
+        guard let colon = v.firstIndex(of: UInt8(ascii: ":")) else { return (v.string(strings), nil) }
+        let name = v.prefix(colon).string(strings)
         var rest = v.dropFirst(colon + 1)
         if !rest.isEmpty, rest[0] == UInt8(ascii: "\"") {
             rest = rest.prefix(quotedEnd(rest, 0))
             return (name, String(decoding: unquotedBytes(rest), as: UTF8.self))
         }
-        return (name, rest.isEmpty ? nil : rest.string)
+        return (name, rest.isEmpty ? nil : rest.string(strings))
     }
 
     // MARK: tokens

@@ -65,7 +65,7 @@ package enum PostfixLineParser {
         default:
             break
         }
-        if m.hasPrefix("NOQUEUE: ") {
+        if !m.isEmpty, m[0] == UInt8(ascii: "N"), m.hasPrefix("NOQUEUE: ") {
             let rest = m.dropFirst(9)
             if let r = reject(rest, queueID: nil) { return .event(.reject(r)) }
             return rest.hasPrefix("lost connection") || rest.hasPrefix("filter: ") || rest.hasPrefix("hold: ")
@@ -434,18 +434,40 @@ package enum PostfixLineParser {
 
     private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
         if isQuietDaemon(daemon) { return .skipped }
-        for prefix: StaticString in [
-            "connect from", "disconnect from", "lost connection", "timeout after", "too many errors",
-            "Anonymous TLS", "Trusted TLS", "Untrusted TLS", "Verified TLS", "SSL_accept error", "SSL_connect error",
-            "setting up TLS", "TLS SNI", "improper command pipelining", "connect to ", "certificate verification",
-            "SMTPUTF8", "host ", "table ", "dict_", "starting", "initializing", "server certificate",
-            "client certificate", "cannot", "unknown", "ehlo ", "mail_queue_enter", "network_biff", "Reject",
-            "reject: ", "SASL authentication failed", "ignoring", "sender non-delivery", "using ", "tls_",
-            "Peer ", "discarding EHLO", "message repeated", "last message repeated", "lost connection",
-            "Untrusted", "xforward", "XCLIENT", "proxy", "open ", "close ",
-        ] where m.hasPrefix(prefix) {
-            return .skipped
+        // Only the prefixes that start with the message's first byte are compared (most lines match the first).
+        let prefixes: [StaticString]
+        switch m.isEmpty ? 0 : m[0] {
+        case UInt8(ascii: "A"): prefixes = ["Anonymous TLS"]
+        case UInt8(ascii: "P"): prefixes = ["Peer "]
+        case UInt8(ascii: "R"): prefixes = ["Reject"]
+        case UInt8(ascii: "S"):
+            prefixes = ["SSL_accept error", "SSL_connect error", "SMTPUTF8", "SASL authentication failed"]
+        case UInt8(ascii: "T"): prefixes = ["Trusted TLS", "TLS SNI"]
+        case UInt8(ascii: "U"): prefixes = ["Untrusted TLS", "Untrusted"]
+        case UInt8(ascii: "V"): prefixes = ["Verified TLS"]
+        case UInt8(ascii: "X"): prefixes = ["XCLIENT"]
+        case UInt8(ascii: "c"):
+            prefixes = [
+                "connect from", "connect to ", "certificate verification", "client certificate", "cannot",
+                "close ",
+            ]
+        case UInt8(ascii: "d"): prefixes = ["disconnect from", "dict_", "discarding EHLO"]
+        case UInt8(ascii: "e"): prefixes = ["ehlo "]
+        case UInt8(ascii: "h"): prefixes = ["host "]
+        case UInt8(ascii: "i"): prefixes = ["improper command pipelining", "initializing", "ignoring"]
+        case UInt8(ascii: "l"): prefixes = ["lost connection", "last message repeated"]
+        case UInt8(ascii: "m"): prefixes = ["mail_queue_enter", "message repeated"]
+        case UInt8(ascii: "n"): prefixes = ["network_biff"]
+        case UInt8(ascii: "o"): prefixes = ["open "]
+        case UInt8(ascii: "p"): prefixes = ["proxy"]
+        case UInt8(ascii: "r"): prefixes = ["reject: "]
+        case UInt8(ascii: "s"): prefixes = ["setting up TLS", "starting", "server certificate", "sender non-delivery"]
+        case UInt8(ascii: "t"): prefixes = ["timeout after", "too many errors", "table ", "tls_"]
+        case UInt8(ascii: "u"): prefixes = ["unknown", "using "]
+        case UInt8(ascii: "x"): prefixes = ["xforward"]
+        default: prefixes = []
         }
+        for prefix in prefixes where m.hasPrefix(prefix) { return .skipped }
         // Postfix logs every mail transaction under a queue ID (or NOQUEUE); a line without one that names no
         // address is a diagnostic (verbose `-v` output, process notes). One that does name an address has a queue
         // ID this parser did not recognise.
@@ -470,6 +492,7 @@ package enum PostfixLineParser {
 
     package static func isQueueID(_ id: ByteSlice) -> Bool {
         guard id.count >= 5, id.count <= 24 else { return false }
+        if id.count >= 8, let answer = isQueueIDByWords(id) { return answer }
         // The classes of every byte or'ed together, and the digits counted: one table load per byte.
         var seen: UInt8 = 0
         var digits = 0
@@ -482,6 +505,35 @@ package enum PostfixLineParser {
         guard seen & QueueIDClass.other == 0 else { return false }
         // Short IDs are upper-case hex; long IDs (10+ characters) mix digits and letters, normally without vowels.
         return seen & QueueIDClass.notHex == 0 || (id.count >= 10 && (seen & QueueIDClass.vowel == 0 || digits > 0))
+    }
+
+    /// `isQueueID` for 8 bytes or more, eight bytes at a time (the last word overlapping the one before): the same
+    /// classes as the table's, as masks of the bytes' top bits (`ByteSlice.alnumBytes`). nil when the answer turns
+    /// on vowels (10 or more letters without a digit, not all hex), which the table then settles.
+    private static func isQueueIDByWords(_ id: ByteSlice) -> Bool? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawPointer(id.base)
+        var alnum = high
+        var hex = high
+        var digits: UInt64 = 0
+        var i = 0
+        while true {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: min(i, id.count - 8), as: UInt64.self))
+            let x = w & ~high
+            let digit = (x &+ 0x50 &* ones) & ~(x &+ 0x46 &* ones) & high & ~w
+            // `A`–`F`: from 0x41 (x + 0x3F) up to 0x46 (x + 0x39).
+            let upperHex = (x &+ 0x3F &* ones) & ~(x &+ 0x39 &* ones) & high & ~w
+            alnum &= ByteSlice.alnumBytes(w)
+            hex &= digit | upperHex
+            digits |= digit
+            i += 8
+            if i >= id.count { break }
+        }
+        guard alnum == high else { return false }
+        if hex == high { return true }
+        guard id.count >= 10 else { return false }
+        return digits != 0 ? true : nil
     }
 
     /// Bits of `queueIDClasses`.

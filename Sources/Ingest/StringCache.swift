@@ -118,6 +118,13 @@ extension ByteSlice {
             return (load(0), load(count - 8) >> (UInt64(16 - count) * 8))
         }
         if count == 8 { return (load(0), 0) }
+        func load32(_ at: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        }
+        if count >= 4 {
+            // Bytes 0–3 and the last four (overlapping them), the latter moved up to their place.
+            return (load32(0) | load32(count - 4) << (UInt64(count - 4) * 8), 0)
+        }
         var word: UInt64 = 0
         for i in 0..<count { word |= UInt64(base[i]) << (UInt64(i) * 8) }
         return (word, 0)

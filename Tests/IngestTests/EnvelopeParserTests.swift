@@ -119,4 +119,57 @@ import Testing
         #expect(CivilDate.iso8601(summer) == "2026-07-01T10:00:00Z")
         #expect(CivilDate.iso8601(winter) == "2026-11-01T11:00:00Z")
     }
+
+    /// Exim stamps of the minute of the line before are read from its remembered minute: each line still gets its
+    /// own second, and a bad second or another minute is read in full.
+    @Test func eximStampsOfTheSameMinute() {
+        var p = EnvelopeParser(timeZone: Self.utc, pinnedYear: 2026, reference: 0)
+        let lines = [
+            "2026-11-09 00:02:48 1tAbCd-0005vi-00 Completed", "2026-11-09 00:02:59 1tAbCd-0005vi-00 Completed",
+            "2026-11-09 00:02:60 1tAbCd-0005vi-00 Completed", "2026-11-09 00:02:61 1tAbCd-0005vi-00 Completed",
+            "2026-11-09 00:02:5x 1tAbCd-0005vi-00 Completed", "2026-11-09 00:02-59 1tAbCd-0005vi-00 Completed",
+            "2026-11-10 00:02:07 1tAbCd-0005vi-00 Completed", "2026-11-10 00:02:08.5 +0100 1tAbCd-0005vi-00 Completed",
+            "2026-11-10 00:03:00 1tAbCd-0005vi-00 Completed", "2026-11-10 00:03:01",
+        ]
+        let times = lines.map { line in
+            ByteSlice.with(line) { s -> String in
+                switch p.parse(s) {
+                case .success(let e): return CivilDate.iso8601(e.time)
+                case .failure(let error): return error.rawValue
+                }
+            }
+        }
+        #expect(
+            times == [
+                "2026-11-09T00:02:48Z", "2026-11-09T00:02:59Z", "2026-11-09T00:02:59Z", "impossible date",
+                "no syslog or Exim time stamp", "no syslog or Exim time stamp", "2026-11-10T00:02:07Z",
+                "2026-11-09T23:02:08Z", "2026-11-10T00:03:00Z", "no syslog or Exim time stamp",
+            ])
+    }
+
+    /// Classic stamps of the minute of the line before are read from its remembered minute, and a repeated stamp
+    /// from the remembered stamp: the times are those of reading each line in full, also around a line placed in
+    /// the year before (out of order).
+    @Test func classicStampsOfTheSameMinute() {
+        var p = EnvelopeParser(timeZone: Self.utc, pinnedYear: 2026, reference: 0)
+        let stamps = [
+            "Jan  5 10:00:01", "Jan  5 10:00:30", "Jan  5 10:00:60", "Dec 31 23:59:58", "Dec 31 23:59:58",
+            "Dec 31 23:59:59", "Dec 31 23:59:59.5", "Jan  5 10:01:00", "Jan  5 10:01:61", "Jan  5 10:01:0x",
+            "Jan 5 10:01:02", "Jan  5 10:01:03",
+        ]
+        let times = stamps.map { stamp in
+            ByteSlice.with(stamp + " h postfix/qmgr[1]: a") { s -> String in
+                switch p.parse(s) {
+                case .success(let e): return CivilDate.iso8601(e.time)
+                case .failure(let error): return error.rawValue
+                }
+            }
+        }
+        #expect(
+            times == [
+                "2026-01-05T10:00:01Z", "2026-01-05T10:00:30Z", "2026-01-05T10:00:59Z", "2025-12-31T23:59:58Z",
+                "2025-12-31T23:59:58Z", "2026-12-31T23:59:59Z", "2026-12-31T23:59:59Z", "2027-01-05T10:01:00Z",
+                "impossible date", "no syslog or Exim time stamp", "2027-01-05T10:01:02Z", "2027-01-05T10:01:03Z",
+            ])
+    }
 }
