@@ -447,6 +447,11 @@ package final class EximCorrelator: Correlator {
             Self.fill(&entry.snapshot.record, from: &a, at: time)
             if let list = announced {
                 entry.snapshot.record.announcedRecipients = list.count
+                if entry.snapshot.record.recipients.isEmpty {
+                    // Room for the listed recipients at once: grown by doubling, a list message's array would hold
+                    // up to twice the room it needs for as long as the message is open.
+                    entry.snapshot.record.recipients.reserveCapacity(list.count)
+                }
                 for address in list where entry.recipientIndex(address) == nil {
                     entry.append(RecipientRecord(address: address, outcome: .pending))
                 }

@@ -28,7 +28,7 @@ package struct IngestOptions: Sendable {
     /// pages every batch changes. On a busy relay the open messages saved at every batch were a sixth of the store's
     /// work, and their pages most of what it wrote (BENCHMARKS.md). A crash loses the batches since the last commit,
     /// which the next run reads again.
-    package var batchesPerCommit = 8
+    package var batchesPerCommit = 6
     package var maxLineLength = 64 * 1024
     /// Open entries with no line for this long (log time) are aged out of memory; their rows stay.
     package var openEntryLifetime: Int64 = 10 * 86_400
@@ -157,6 +157,7 @@ package final class Ingestor {
     /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
+        try store.prepareForIngest()
         let runID = try store.beginRun(at: started)
         // Days a failed or killed run left with stale buckets are built again from their rows.
         try store.writePendingAggregates()

@@ -59,7 +59,7 @@ struct IngestCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Batches per transaction, at most; open messages' states are saved at each commit (for tests and "
-                + "benchmarks; default: 8).", visibility: .hidden))
+                + "benchmarks; default: 6).", visibility: .hidden))
     var batchesPerCommit = IngestOptions().batchesPerCommit
 
     @Option(

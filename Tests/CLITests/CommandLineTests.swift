@@ -116,6 +116,9 @@ final class TempDir {
         BadArgument(arguments: ["ingest", "--year", "12", "x.log"], message: "--year must be between"),
         BadArgument(arguments: ["ingest", "--timezone", "Mars/Olympus", "x.log"], message: "unknown time zone"),
         BadArgument(
+            arguments: ["ingest", "--batches-per-commit", "0", "x.log"],
+            message: "--batches-per-commit must be at least 1"),
+        BadArgument(
             arguments: ["ingest", "--resident-recipients=-1", "x.log"],
             message: "--resident-recipients must be at least 0"),
         BadArgument(
