@@ -363,4 +363,53 @@ import Testing
             first.openStates.contains { $0.id.key == "5BC23D4E" },
             "the committing final flush left the stale message's state for a later batch")
     }
+
+    /// The same for Exim.
+    @Test func theFirstFinalFlushSavesTheStatesOfStaleEximMessages() throws {
+        let dir = try SpillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let store = try RelayStore(path: path)
+        let correlator = EximCorrelator(rowIDs: RowIDAllocator(next: 1))
+        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
+        func feed(_ lines: [String]) {
+            for line in lines {
+                ByteSlice.with(line) { bytes in
+                    guard case .success(let env) = envelopes.parse(bytes) else { return }
+                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "mainlog", line: 1))
+                }
+            }
+        }
+        func flushAndWrite() throws {
+            let out = correlator.flush(final: false)
+            var batch = WriteBatch()
+            batch.messages = out.messages
+            batch.openStates = out.openStates
+            batch.closedStates = out.closedStates
+            try store.write(batch)
+        }
+        func message(_ id: String, day: String) -> [String] {
+            [
+                "2026-11-\(day) 10:00:00 \(id) <= a@shop.example H=(pc) [192.0.2.5]:1 P=esmtp S=1000 "
+                    + "for r@dest.example s@dest.example",
+                "2026-11-\(day) 10:00:01 \(id) == r@dest.example R=dnslookup T=remote_smtp defer (110): "
+                    + "Connection timed out",
+            ]
+        }
+        feed(message("1xQ5bl-000000002Lx-1Osk", day: "01"))
+        try flushAndWrite()
+        try flushAndWrite()
+        correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
+        #expect(correlator.spillCounts.spilled == 1)
+        feed(message("1xQDle-000000002W9-0aCp", day: "25"))
+        #expect(correlator.flush(final: false, savingStates: false).openStates.isEmpty)
+        let cutoff = try #require(
+            Calendar(identifier: .gregorian).date(
+                from: DateComponents(timeZone: TimeZone(identifier: "UTC"), year: 2026, month: 11, day: 15)))
+        #expect(correlator.expire(lastSeenBefore: Int64(cutoff.timeIntervalSince1970)) == 1)
+        let first = correlator.flush(final: true)
+        #expect(
+            first.openStates.contains { $0.id.key == "1xQDle-000000002W9-0aCp" },
+            "the committing final flush left the stale message's state for a later batch")
+    }
 }
