@@ -261,7 +261,14 @@ package final class EximCorrelator: Correlator {
         flushes += 1
         let saving = final || savingStates
         if saving {
-            for entry in stale where entry.stateStale && !entry.isDirty { markDirty(entry) }
+            // First in the list: a final flush may stop early (read-back budget), and these states must be in the
+            // batch that commits the batches that left them stale (their checkpoints are past the lines).
+            var first: [Entry] = []
+            for entry in stale where entry.stateStale && !entry.isDirty {
+                entry.isDirty = true
+                first.append(entry)
+            }
+            if !first.isEmpty { dirty.insert(contentsOf: first, at: 0) }
             stale.removeAll(keepingCapacity: true)
         }
         rowsBehind.removeAll { !$0.rowBehind }

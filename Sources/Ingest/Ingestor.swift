@@ -302,7 +302,10 @@ package final class Ingestor {
                 checkpoint.id = nextCheckpointID
                 nextCheckpointID += 1
             }
-            try commit(checkpoint: checkpoint, committing: committing)
+            // A stream's lines may come slowly (a live log on standard input): its batches are each committed, so
+            // the transaction (and SQLite's write lock) is not held while the next lines are awaited, and a crash
+            // loses no line that could not be read again.
+            try commit(checkpoint: checkpoint, committing: committing || source.isStream)
         }
 
         do {

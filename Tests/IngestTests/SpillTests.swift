@@ -303,3 +303,113 @@ import Testing
         #expect("\(failure)".contains("a spilled open message's saved state is missing"), "\(failure)")
     }
 }
+
+/// Review of the batches-per-commit change: a flush that commits must save every open message changed since the
+/// last commit, whatever else it reads back.
+@Suite struct CommitPointTests {
+    /// The run's first final flush commits the batches queued before it (their checkpoints are at the files' ends):
+    /// the open messages left `stale` by those batches must have their states in it. Expired spilled messages read
+    /// back first must not push them to a later final batch (a crash or a failed write between the two would leave
+    /// committed checkpoints past lines whose changes no committed state holds).
+    @Test func theFirstFinalFlushSavesTheStatesOfStaleMessages() throws {
+        let dir = try SpillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let store = try RelayStore(path: path)
+        let correlator = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
+        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
+        func feed(_ lines: [String]) {
+            for line in lines {
+                ByteSlice.with(line) { bytes in
+                    guard case .success(let env) = envelopes.parse(bytes) else { return }
+                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "t.log", line: 1))
+                }
+            }
+        }
+        func flushAndWrite() throws {
+            let out = correlator.flush(final: false)
+            var batch = WriteBatch()
+            batch.messages = out.messages
+            batch.openStates = out.openStates
+            batch.closedStates = out.closedStates
+            try store.write(batch)
+        }
+        func message(_ qid: String, day: String) -> [String] {
+            [
+                "Nov \(day) 10:00:00 relay1 postfix/smtpd[100]: \(qid): client=unknown[192.0.2.5]",
+                "Nov \(day) 10:00:00 relay1 postfix/qmgr[102]: \(qid): from=<a@shop.example>, size=1000, nrcpt=2 "
+                    + "(queue active)",
+                "Nov \(day) 10:00:01 relay1 postfix/smtp[103]: \(qid): to=<r@dest.example>, "
+                    + "relay=mx.dest.example[198.51.100.1]:25, delay=1, delays=0/0/1/0, dsn=4.4.1, "
+                    + "status=deferred (connect to mx.dest.example: Connection timed out)",
+            ]
+        }
+        feed(message("4AB12C3D", day: " 1"))
+        try flushAndWrite()  // its state saved and committed
+        try flushAndWrite()  // a batch without it: it may be spilled
+        correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
+        #expect(correlator.spillCounts.spilled == 1)
+        // Weeks later, a message changed in a batch that saves no states (not the batchesPerCommit-th).
+        feed(message("5BC23D4E", day: "25"))
+        let uncommitted = correlator.flush(final: false, savingStates: false)
+        #expect(uncommitted.openStates.isEmpty)
+        // The run's end: the first message expires; the final flush commits.
+        let cutoff = try #require(
+            Calendar(identifier: .gregorian).date(
+                from: DateComponents(timeZone: TimeZone(identifier: "UTC"), year: 2026, month: 11, day: 15)))
+        #expect(correlator.expire(lastSeenBefore: Int64(cutoff.timeIntervalSince1970)) == 1)
+        let first = correlator.flush(final: true)
+        #expect(
+            first.openStates.contains { $0.id.key == "5BC23D4E" },
+            "the committing final flush left the stale message's state for a later batch")
+    }
+
+    /// The same for Exim.
+    @Test func theFirstFinalFlushSavesTheStatesOfStaleEximMessages() throws {
+        let dir = try SpillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let store = try RelayStore(path: path)
+        let correlator = EximCorrelator(rowIDs: RowIDAllocator(next: 1))
+        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
+        func feed(_ lines: [String]) {
+            for line in lines {
+                ByteSlice.with(line) { bytes in
+                    guard case .success(let env) = envelopes.parse(bytes) else { return }
+                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "mainlog", line: 1))
+                }
+            }
+        }
+        func flushAndWrite() throws {
+            let out = correlator.flush(final: false)
+            var batch = WriteBatch()
+            batch.messages = out.messages
+            batch.openStates = out.openStates
+            batch.closedStates = out.closedStates
+            try store.write(batch)
+        }
+        func message(_ id: String, day: String) -> [String] {
+            [
+                "2026-11-\(day) 10:00:00 \(id) <= a@shop.example H=(pc) [192.0.2.5]:1 P=esmtp S=1000 "
+                    + "for r@dest.example s@dest.example",
+                "2026-11-\(day) 10:00:01 \(id) == r@dest.example R=dnslookup T=remote_smtp defer (110): "
+                    + "Connection timed out",
+            ]
+        }
+        feed(message("1xQ5bl-000000002Lx-1Osk", day: "01"))
+        try flushAndWrite()
+        try flushAndWrite()
+        correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
+        #expect(correlator.spillCounts.spilled == 1)
+        feed(message("1xQDle-000000002W9-0aCp", day: "25"))
+        #expect(correlator.flush(final: false, savingStates: false).openStates.isEmpty)
+        let cutoff = try #require(
+            Calendar(identifier: .gregorian).date(
+                from: DateComponents(timeZone: TimeZone(identifier: "UTC"), year: 2026, month: 11, day: 15)))
+        #expect(correlator.expire(lastSeenBefore: Int64(cutoff.timeIntervalSince1970)) == 1)
+        let first = correlator.flush(final: true)
+        #expect(
+            first.openStates.contains { $0.id.key == "1xQDle-000000002W9-0aCp" },
+            "the committing final flush left the stale message's state for a later batch")
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -54,5 +56,63 @@ import Glibc
             let r = try Relaysum.run(["ingest", "--db", t.path("r.sqlite"), "--wait=\(bad)", "x.log"])
             #expect(r.status == 64, "\(r)")
         }
+    }
+
+    /// An ingest waiting for more lines (standard input fed by a live log, a slow file) holds no write lock: another
+    /// writer (`report` and `anomalies` bring the account activity up to date, `prune`) must not time out on it. The
+    /// batches written since the ingest's last commit keep a transaction open, and with it SQLite's write lock,
+    /// while the next batch's lines are read.
+    @Test func anIngestWaitingForLinesLeavesOtherWritersIn() throws {
+        let t = try Scratch()
+        let db = t.path("r.sqlite")
+        let lines = try String(contentsOfFile: Relaysum.fixture("sample/mail.log"), encoding: .utf8)
+            .split(separator: "\n").prefix(540)
+        // More than the 64 KiB read first to order the inputs; batches of 20 lines, a commit every 6: the last 3
+        // batches (lines 481-540) are written, not committed.
+        let fed = lines.joined(separator: "\n") + "\n"
+        #expect(fed.utf8.count > 64 * 1024)
+        let committedOffset = Int64(lines.prefix(480).map { $0.utf8.count + 1 }.reduce(0, +))
+        let child = try ChildProcess(
+            Relaysum.binary,
+            ["ingest", "--db", db, "--timezone", "UTC", "--year", "2026", "--batch-lines", "20", "--quiet", "-"],
+            environment: ["RELAYSUM_DB": nil], stdin: .pipe)
+        defer { kill(child.pid, SIGKILL) }
+        let input = try #require(child.writeInput)
+        input.write(Data(fed.utf8))
+        // Wait for the ingest's last commit (line 480); the batches after it are written soon after.
+        var config = Configuration()
+        config.readonly = true
+        var committed: Int64 = 0
+        for _ in 0..<600 where committed < committedOffset {
+            usleep(50_000)
+            guard FileManager.default.fileExists(atPath: db),
+                let reader = try? DatabaseQueue(path: db, configuration: config)
+            else { continue }
+            committed =
+                (try? reader.read { db in
+                    try Int64.fetchOne(db, sql: "SELECT max(content_offset) FROM source_files")
+                }).flatMap { $0 } ?? 0
+        }
+        #expect(committed >= committedOffset)
+        usleep(1_000_000)
+        var writing = Configuration()
+        writing.busyMode = .timeout(3)
+        let writer = try DatabaseQueue(path: db, configuration: writing)
+        var locked: Error?
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+        } catch {
+            locked = error
+        }
+        #expect(
+            locked == nil,
+            "another writer could not begin while the ingest waited for lines: \(String(describing: locked))")
+        try writer.close()
+        try input.close()
+        let ended = try child.wait()
+        #expect(ended == .exit(0))
     }
 }
