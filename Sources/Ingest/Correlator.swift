@@ -206,6 +206,46 @@ extension Correlator {
     }
 }
 
+/// An entry of a correlator's flush lists (`StaleStates`).
+protocol FlushedEntry: AnyObject {
+    /// Changed since the last flush: in the correlator's list of entries to settle.
+    var isDirty: Bool { get set }
+    var closed: Bool { get }
+    /// Changed since its state was saved, and left by a flush that saved no states: in `StaleStates`.
+    var stateStale: Bool { get set }
+}
+
+/// The open entries whose states wait for a flush that saves states (`Correlator.flush(final:savingStates:)`), in
+/// either correlator.
+struct StaleStates<Entry: FlushedEntry> {
+    private var entries: [Entry] = []
+
+    /// At a flush that saves states: the waiting entries go first in `dirty`. A final flush may stop early (its
+    /// read-back budget), and these states must be in the batch that commits the batches that left them stale (their
+    /// checkpoints are past the lines).
+    mutating func prepend(to dirty: inout [Entry]) {
+        var first: [Entry] = []
+        for entry in entries where entry.stateStale && !entry.isDirty {
+            entry.isDirty = true
+            first.append(entry)
+        }
+        if !first.isEmpty { dirty.insert(contentsOf: first, at: 0) }
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// At a flush that saves no states: an open entry is set aside, its state (and its row) waiting for the next
+    /// flush that saves states (true); an ended one is to be settled now (false).
+    mutating func setAside(_ entry: Entry) -> Bool {
+        guard !entry.closed else { return false }
+        entry.isDirty = false
+        if !entry.stateStale {
+            entry.stateStale = true
+            entries.append(entry)
+        }
+        return true
+    }
+}
+
 /// What spilling open messages takes in either correlator (`Correlator.spill(beyond:reader:)`): the budget, the
 /// read-back connection, the counts and the first read-back failure.
 struct OpenMessageSpill {

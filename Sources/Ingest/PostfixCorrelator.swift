@@ -148,7 +148,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// One logical message (or a queue ID seen before its message exists), shared by all its queue IDs.
-    private final class Entry {
+    private final class Entry: FlushedEntry {
         var snapshot: Snapshot
         var isDirty = false
         var closed = false
@@ -160,7 +160,6 @@ package final class PostfixCorrelator: Correlator {
         var spilled = false
         /// The number of the flush that last saved it (-1: restored).
         var lastFlush = 0
-        /// Changed since its state was saved, and left by a flush that saved no states: in `stale`.
         var stateStale = false
         /// Marks an entry counted once in a walk over the table (an entry has a slot per queue ID).
         var visit = 0
@@ -246,7 +245,7 @@ package final class PostfixCorrelator: Correlator {
     private var recentlyClosed: [Key: Entry] = [:]
     private var dirty: [Entry] = []
     /// Open entries changed since their state was saved, left by flushes that saved no states.
-    private var stale: [Entry] = []
+    private var stale = StaleStates<Entry>()
     /// Open entries whose row is older than their state, written at the final flush unless they end first.
     private var rowsBehind: [Entry] = []
     private var output = CorrelatorOutput()
@@ -289,17 +288,7 @@ package final class PostfixCorrelator: Correlator {
     package func flush(final: Bool, savingStates: Bool) -> CorrelatorOutput {
         flushes += 1
         let saving = final || savingStates
-        if saving {
-            // First in the list: a final flush may stop early (read-back budget), and these states must be in the
-            // batch that commits the batches that left them stale (their checkpoints are past the lines).
-            var first: [Entry] = []
-            for entry in stale where entry.stateStale && !entry.isDirty {
-                entry.isDirty = true
-                first.append(entry)
-            }
-            if !first.isEmpty { dirty.insert(contentsOf: first, at: 0) }
-            stale.removeAll(keepingCapacity: true)
-        }
+        if saving { stale.prepend(to: &dirty) }
         rowsBehind.removeAll { !$0.rowBehind }
         if final {
             for entry in rowsBehind { markDirty(entry) }
@@ -313,15 +302,7 @@ package final class PostfixCorrelator: Correlator {
         for entry in dirty {
             if final && readBack > spilling.budget { break }
             settled += 1
-            if !saving && !entry.closed {
-                // Its state (and its row) wait for the next flush that saves states.
-                entry.isDirty = false
-                if !entry.stateStale {
-                    entry.stateStale = true
-                    stale.append(entry)
-                }
-                continue
-            }
+            if !saving && stale.setAside(entry) { continue }
             entry.stateStale = false
             let wasSpilled = entry.spilled
             if wasSpilled {
