@@ -261,25 +261,10 @@ import Testing
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("r.sqlite").path
-        let store = try RelayStore(path: path)
         let correlator = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
-        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
-        func feed(_ lines: [String]) {
-            for line in lines {
-                ByteSlice.with(line) { bytes in
-                    guard case .success(let env) = envelopes.parse(bytes) else { return }
-                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "t.log", line: 1))
-                }
-            }
-        }
-        func flushAndWrite() throws {
-            let out = correlator.flush(final: false)
-            var batch = WriteBatch()
-            batch.messages = out.messages
-            batch.openStates = out.openStates
-            batch.closedStates = out.closedStates
-            try store.write(batch)
-        }
+        let feeder = try CorrelatorFeed(correlator, path: path, file: "t.log")
+        func feed(_ lines: [String]) { feeder.feed(lines) }
+        func flushAndWrite() throws { try feeder.flushAndWrite() }
         let deferred =
             "postfix/smtp[103]: 4AB12C3D: to=<r@dest.example>, relay=mx.dest.example[198.51.100.1]:25, delay=1, "
             + "delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.dest.example: Connection timed out)"
@@ -315,25 +300,10 @@ import Testing
         let dir = try SpillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("r.sqlite").path
-        let store = try RelayStore(path: path)
         let correlator = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
-        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
-        func feed(_ lines: [String]) {
-            for line in lines {
-                ByteSlice.with(line) { bytes in
-                    guard case .success(let env) = envelopes.parse(bytes) else { return }
-                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "t.log", line: 1))
-                }
-            }
-        }
-        func flushAndWrite() throws {
-            let out = correlator.flush(final: false)
-            var batch = WriteBatch()
-            batch.messages = out.messages
-            batch.openStates = out.openStates
-            batch.closedStates = out.closedStates
-            try store.write(batch)
-        }
+        let feeder = try CorrelatorFeed(correlator, path: path, file: "t.log")
+        func feed(_ lines: [String]) { feeder.feed(lines) }
+        func flushAndWrite() throws { try feeder.flushAndWrite() }
         func message(_ qid: String, day: String) -> [String] {
             [
                 "Nov \(day) 10:00:00 relay1 postfix/smtpd[100]: \(qid): client=unknown[192.0.2.5]",
@@ -369,25 +339,10 @@ import Testing
         let dir = try SpillTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("r.sqlite").path
-        let store = try RelayStore(path: path)
         let correlator = EximCorrelator(rowIDs: RowIDAllocator(next: 1))
-        var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
-        func feed(_ lines: [String]) {
-            for line in lines {
-                ByteSlice.with(line) { bytes in
-                    guard case .success(let env) = envelopes.parse(bytes) else { return }
-                    _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: "mainlog", line: 1))
-                }
-            }
-        }
-        func flushAndWrite() throws {
-            let out = correlator.flush(final: false)
-            var batch = WriteBatch()
-            batch.messages = out.messages
-            batch.openStates = out.openStates
-            batch.closedStates = out.closedStates
-            try store.write(batch)
-        }
+        let feeder = try CorrelatorFeed(correlator, path: path, file: "mainlog")
+        func feed(_ lines: [String]) { feeder.feed(lines) }
+        func flushAndWrite() throws { try feeder.flushAndWrite() }
         func message(_ id: String, day: String) -> [String] {
             [
                 "2026-11-\(day) 10:00:00 \(id) <= a@shop.example H=(pc) [192.0.2.5]:1 P=esmtp S=1000 "
@@ -411,5 +366,39 @@ import Testing
         #expect(
             first.openStates.contains { $0.id.key == "1xQDle-000000002W9-0aCp" },
             "the committing final flush left the stale message's state for a later batch")
+    }
+}
+
+/// Feeds log lines to a correlator and writes its non-final flushes to a database file, as an ingest's batches.
+final class CorrelatorFeed {
+    let correlator: any Correlator
+    let store: RelayStore
+    let file: String
+    var envelopes = EnvelopeParser(timeZone: TimeZone(identifier: "UTC")!, pinnedYear: 2026, reference: 0)
+
+    init(_ correlator: any Correlator, path: String, file: String) throws {
+        self.correlator = correlator
+        self.store = try RelayStore(path: path)
+        self.file = file
+    }
+
+    /// Lines of host `relay1`; a line without a stamp is dropped.
+    func feed(_ lines: [String]) {
+        for line in lines {
+            ByteSlice.with(line) { bytes in
+                guard case .success(let env) = envelopes.parse(bytes) else { return }
+                _ = correlator.consume(env, host: "relay1", position: SourcePosition(file: file, line: 1))
+            }
+        }
+    }
+
+    /// A commit point: the flush's rows and states, written in one transaction.
+    func flushAndWrite() throws {
+        let out = correlator.flush(final: false)
+        var batch = WriteBatch()
+        batch.messages = out.messages
+        batch.openStates = out.openStates
+        batch.closedStates = out.closedStates
+        try store.write(batch)
     }
 }
