@@ -148,30 +148,40 @@ struct BulkWriter {
         return head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
     }
 
-    /// Indexed by row count. A new message's row is a plain INSERT: its id was never written (`replaces` is false).
+    // The multi-row INSERTs are `OR IGNORE`, and a row not inserted is seen in `sqlite3_changes`. A multi-row
+    // statement that could abort halfway (a plain INSERT, or OR REPLACE: a NOT NULL column without a default aborts)
+    // makes SQLite keep a statement journal of every page it changes, so it can undo its first rows; past 64 KiB
+    // that journal goes to a temporary file for the rest of the transaction. On the 200 MB Exim benchmark log that
+    // was 86,000 of the store thread's 141,000 `pwrite`s (BENCHMARKS.md).
+
+    /// Indexed by row count. A new message's row is inserted plainly: its id was never written (`replaces` is false).
     private static let newMessagesSQL = (0...messagesPerStatement).map {
-        insertSQL("INSERT INTO messages (\(messageColumns))", columns: 20, rows: $0)
+        insertSQL("INSERT OR IGNORE INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
-    /// The same rows should the plain INSERT find one of their ids taken: written as a rewrite would write them.
+    /// The same rows should one of their ids be taken all the same: written as a rewrite would write them.
     private static let replacedMessagesSQL = (0...messagesPerStatement).map {
         insertSQL("INSERT OR REPLACE INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
-    /// The table's `ON CONFLICT REPLACE` keeps the last row of a repeated address, as one insert per row did.
+    /// A repeated address (within a message, or a row already stored) is not inserted: such a statement's rows are
+    /// written again one by one with `replaceRecipientSQL`, in order, so the last row of an address is kept.
     private static let recipientsSQL = (0...recipientsPerStatement).map {
-        insertSQL("INSERT INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+        insertSQL("INSERT OR IGNORE INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
     }
+    private static let replaceRecipientSQL = insertSQL(
+        "INSERT OR REPLACE INTO recipients (\(recipientColumns))", columns: 10, rows: 1)
 
-    /// Rejects and auth failures go as many to a statement as messages do.
+    /// Rejects and auth failures go as many to a statement as messages do. Their tables have no key but the row id
+    /// SQLite assigns, and every NOT NULL column is bound: a row not inserted is an error.
     private static let rejectsSQL = (0...messagesPerStatement).map {
         insertSQL(
             """
-            INSERT INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
+            INSERT OR IGNORE INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
                 recipient, code, dsn, reason, helo)
             """, columns: 15, rows: $0)
     }
     private static let authFailuresSQL = (0...messagesPerStatement).map {
         insertSQL(
-            "INSERT INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
+            "INSERT OR IGNORE INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
             columns: 8, rows: $0)
     }
 
@@ -188,7 +198,7 @@ struct BulkWriter {
             let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
             while start + perStatement <= rows.count {
                 for k in 0..<perStatement { bindRow(full, Int32(k) * columns, rows[start + k]) }
-                try check(finish(full, rebound: true))
+                try check(finish(full, rebound: true), inserted: perStatement)
                 start += perStatement
             }
         }
@@ -196,7 +206,7 @@ struct BulkWriter {
         let single = try db.cachedStatement(sql: sql[1]).sqliteStatement
         for row in rows[start...] {
             bindRow(single, 0, row)
-            try check(finish(single, rebound: true))
+            try check(finish(single, rebound: true), inserted: 1)
         }
     }
 
@@ -296,16 +306,14 @@ struct BulkWriter {
             pending.count == Self.messagesPerStatement
             ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
         for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
-        var rc = finish(st, rebound: true)
-        // GRDB turns on extended result codes: a taken row id is SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift
-        // does not import.
-        if rc == SQLITE_CONSTRAINT | (6 << 8) {
-            // Not expected: a row id taken all the same is replaced, as a rewrite would.
+        try check(finish(st, rebound: true))
+        if changes < pending.count {
+            // Not expected: a row id taken all the same is replaced, as a rewrite would (the rows inserted are
+            // written again, the same).
             let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
             for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }
-            rc = finish(replace, rebound: true)
+            try check(finish(replace, rebound: true))
         }
-        try check(rc)
     }
 
     /// Writes the waiting recipient rows in one statement, then releases the recipients of the open messages in
@@ -327,6 +335,17 @@ struct BulkWriter {
                     domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
             }
             try check(finish(st, rebound: true))
+            if changes < pending.count {
+                // A repeated address: the rows again, in order, each replacing the row of its address.
+                let replace = try db.cachedStatement(sql: Self.replaceRecipientSQL).sqliteStatement
+                for p in pending {
+                    bind(replace, 1, writes[p.message].record.rowID!)
+                    bindRecipient(
+                        replace, 1, writes[p.message].record.recipients[p.recipient],
+                        domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                    try check(finish(replace, rebound: true))
+                }
+            }
         }
         for i in release { writes[i].record.recipients = [] }
         release.removeAll(keepingCapacity: true)
@@ -380,7 +399,7 @@ struct BulkWriter {
     /// Rewrites a message written earlier (while it was open), one statement per row.
     private func rewriteMessage(_ w: inout MessageWrite, _ deltas: inout AggregateDeltas) throws {
         let insert = try db.cachedStatement(sql: Self.replacedMessagesSQL[1])
-        let insertRecipient = try db.cachedStatement(sql: Self.recipientsSQL[1])
+        let insertRecipient = try db.cachedStatement(sql: Self.replaceRecipientSQL)
         let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
         var columns: [UInt8] = []
         // An open message's recipients are shared with its correlator, which may change them again: dropped here,
@@ -461,6 +480,18 @@ struct BulkWriter {
         guard rc == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    /// Rows inserted, updated or deleted by the last statement run.
+    private var changes: Int { Int(sqlite3_changes(db.sqliteConnection)) }
+
+    /// `check(rc)`, and that an `INSERT OR IGNORE` into a table keyed only by its row id inserted all `inserted` rows
+    /// (a row is left out only for a NULL in a NOT NULL column).
+    private func check(_ rc: Int32, inserted: Int) throws {
+        try check(rc)
+        guard changes == inserted else {
+            throw StoreError("internal error: \(inserted - changes) of \(inserted) rows not inserted (a NULL value)")
         }
     }
 

@@ -190,6 +190,42 @@ import Testing
         #expect(rows.map(\.sender) == ["b@x.example"])
     }
 
+    /// New recipient rows go 32 to an `INSERT OR IGNORE`; a repeated address keeps its last row, as the table's
+    /// `ON CONFLICT REPLACE` did one row at a time: within one statement, across two, and in a later batch.
+    @Test func aRepeatedRecipientAddressKeepsItsLastRow() throws {
+        let path = Self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RelayStore(path: path)
+        var m = Self.message(1, sender: "a@x.example", outcomes: Array(repeating: .delivered, count: 40))
+        m.recipients[3] = RecipientRecord(address: "r0@dest.example", outcome: .deferred, attempts: 1)
+        m.recipients[35] = RecipientRecord(address: "r1@dest.example", outcome: .bounced, attempts: 2)
+        var other = Self.message(2, sender: "b@x.example", outcomes: [.delivered, .delivered])
+        var batch = WriteBatch()
+        batch.messages = [MessageWrite(record: m, replaces: false), MessageWrite(record: other, replaces: false)]
+        try store.write(batch)
+        // Message 2's id again with a new row id's recipients (not expected: replaced, as a rewrite would).
+        other.recipients[1] = RecipientRecord(address: "r0@dest.example", outcome: .bounced, attempts: 3)
+        batch.messages = [MessageWrite(record: other, replaces: false)]
+        try store.write(batch)
+
+        var rows: [[StoredValue]] = []
+        try store.export(.recipients, filter: MessageFilter()) { rows.append($0) }
+        func outcomes(_ message: Int64) -> [String: String] {
+            var out: [String: String] = [:]
+            for r in rows where r[0] == .integer(message) {
+                guard case .text(let address) = r[3], case .text(let outcome) = r[6] else { continue }
+                out[address] = outcome
+            }
+            return out
+        }
+        let first = outcomes(1)
+        #expect(first.count == 38)
+        #expect(first["r0@dest.example"] == "deferred")
+        #expect(first["r1@dest.example"] == "bounced")
+        #expect(first["r2@dest.example"] == "delivered")
+        #expect(outcomes(2) == ["r0@dest.example": "bounced", "r1@dest.example": "delivered"])
+    }
+
     /// Two recipient domains that are one text to Swift's `==` (NFC `café`, NFD `cafe` + U+0301) but two to SQLite:
     /// a rewrite takes out of each domain's bucket what was added to it.
     @Test func aRewriteKeepsTheBucketsOfCanonicallyEquivalentDomainsApart() throws {
