@@ -65,7 +65,8 @@ package final class RelayStore: @unchecked Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // Each batch rewrites the same index, aggregate and open-message pages: checkpoint the WAL every
-                // 16 MiB rather than every 4 MiB, so a page is copied back once for several batches.
+                // 4,096 pages (32 MiB at 8 KiB) rather than every 1,000, so a page is copied back once for several
+                // batches.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
             }
         }
