@@ -86,7 +86,8 @@ package final class LogSource {
     /// The content offset of the next byte `read(into:)` returns.
     package private(set) var contentOffset: Int64 = 0
     /// Bytes read as stored (compressed for gzip), for progress against `fileSize`.
-    package private(set) var storedBytesRead: Int64 = 0
+    package var storedBytesRead: Int64 { inflateAhead?.storedBytesRead ?? rawBytesRead }
+    private var rawBytesRead: Int64 = 0
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
@@ -98,6 +99,8 @@ package final class LogSource {
     private var peeked: [UInt8] = []
     private var peekedIndex = 0
     private var inflater: GzipInflater?
+    /// A gzip file's inflating, run ahead on a thread of its own from the first `read(into:)` (`InflateAhead`).
+    private var inflateAhead: InflateAhead?
 
     private init(
         displayPath: String, descriptor: Int32, ownsDescriptor: Bool,
@@ -191,6 +194,8 @@ package final class LogSource {
     }
 
     deinit {
+        // Stops the inflating thread, which reads the descriptor, before closing it.
+        inflateAhead = nil
         if ownsDescriptor { close(descriptor) }
     }
 
@@ -258,6 +263,8 @@ package final class LogSource {
         } else if let error = peekError {
             peekError = nil
             throw error
+        } else if let ahead = inflateAhead ?? startInflatingAhead() {
+            n = try ahead.read(into: buffer)
         } else {
             n = try readContent(into: buffer)
         }
@@ -309,6 +316,42 @@ package final class LogSource {
     /// The first bytes of a plain file as first read, compared again after each later read.
     private var head: [UInt8]?
 
+    /// Hands a gzip regular file's inflater and descriptor to an `InflateAhead`: nil for plain input and streams.
+    /// From then on only its thread reads the file and inflates.
+    private func startInflatingAhead() -> InflateAhead? {
+        guard let inflater, !isStream, reader == nil else { return nil }
+        let pending = Array(rawPending[rawPendingIndex...])
+        rawPending = []
+        rawPendingIndex = 0
+        var pendingIndex = 0
+        var stored = rawBytesRead
+        let descriptor = self.descriptor
+        let path = displayPath
+        let ahead = InflateAhead(storedBytesRead: stored) { output in
+            do {
+                let n = try inflater.inflate(into: output) { buffer in
+                    if pendingIndex < pending.count {
+                        let n = min(buffer.count, pending.count - pendingIndex)
+                        pending.withUnsafeBytes {
+                            buffer.copyMemory(
+                                from: UnsafeRawBufferPointer(rebasing: $0[pendingIndex..<pendingIndex + n]))
+                        }
+                        pendingIndex += n
+                        return n
+                    }
+                    let n = try Self.readDescriptor(descriptor, into: buffer, path: path)
+                    stored += Int64(n)
+                    return n
+                }
+                return (n, stored)
+            } catch {
+                throw Self.sourceError(error, path: path)
+            }
+        }
+        inflateAhead = ahead
+        return ahead
+    }
+
     /// Content bytes after the peeked ones: inflated, or raw for plain input.
     private func readContent(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let inflater else {
@@ -352,25 +395,35 @@ package final class LogSource {
             return n
         }
         if let reader { return try reader(buffer) }
+        let n = try Self.readDescriptor(descriptor, into: buffer, path: displayPath)
+        rawBytesRead += Int64(n)
+        return n
+    }
+
+    /// `read(2)`, again after EINTR.
+    private static func readDescriptor(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String
+    ) throws -> Int {
         while true {
             let n = systemRead(descriptor, buffer.baseAddress, buffer.count)
-            if n >= 0 {
-                storedBytesRead += Int64(n)
-                return n
-            }
+            if n >= 0 { return n }
             let code = errno
             if code == EINTR { continue }
-            throw LogSourceError(path: displayPath, reason: .readFailed(errno: code))
+            throw LogSourceError(path: path, reason: .readFailed(errno: code))
         }
     }
 
     private func sourceError(_ error: any Error) -> any Error {
+        Self.sourceError(error, path: displayPath)
+    }
+
+    private static func sourceError(_ error: any Error, path: String) -> any Error {
         guard let failure = error as? GzipInflater.Failure else { return error }
         switch failure {
         case .truncated(let offset):
-            return LogSourceError(path: displayPath, reason: .truncatedGzip(compressedOffset: offset))
+            return LogSourceError(path: path, reason: .truncatedGzip(compressedOffset: offset))
         case .corrupt(let offset, let message):
-            return LogSourceError(path: displayPath, reason: .corruptGzip(compressedOffset: offset, message: message))
+            return LogSourceError(path: path, reason: .corruptGzip(compressedOffset: offset, message: message))
         }
     }
 }

@@ -322,7 +322,7 @@ package final class RelayStore: @unchecked Sendable {
     /// Rolls back what an ingest wrote since its last commit, if anything (a run that ends on an error between
     /// batches); the bucket changes gathered with it are lost, so their days are built again from the rows.
     package func rollBackUncommitted() {
-        try? dbQueue.writeWithoutTransaction { db in rollBackUncommitted(db) }
+        dbQueue.writeWithoutTransaction { db in rollBackUncommitted(db) }
     }
 
     private func rollBackUncommitted(_ db: Database) {
