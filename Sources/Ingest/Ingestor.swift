@@ -309,7 +309,7 @@ package final class Ingestor {
         }
 
         do {
-            let end = try reader.forEachLine(
+            let end = try reader.forEachLineMarkingNUL(
                 deliverUnterminatedTail: source.isGzip || source.isStream,
                 onOverlong: { [self] number, endOffset in
                     report.overlongLines += 1
@@ -317,11 +317,11 @@ package final class Ingestor {
                     lastOffset = endOffset
                     lastLine = number
                 }
-            ) { line, number, endOffset in
+            ) { line, number, endOffset, hasNUL in
                 // The position is made only where it is used (Exim, unparsed lines): a `String` retained and released
                 // on every line otherwise.
                 let verdict: LineVerdict
-                if memchr(line.base, 0, line.count) == nil {
+                if !hasNUL {
                     verdict = handle(line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
                 } else {
                     report.linesWithNUL += 1
