@@ -268,6 +268,12 @@ package final class PostfixCorrelator: Correlator {
 
     /// `consume(_:host:position:)` without the position, which Postfix lines do not need.
     package func consume(_ envelope: Envelope, host: String) -> LineVerdict {
+        consume(envelope, hostIndex: hostIndex(host))
+    }
+
+    /// `consume(_:host:)` with the relay named by its index (`hostIndex(_:)`): the ingest loop looks it up once per
+    /// change of host, and passes no `String` (retained and released) per line.
+    package func consume(_ envelope: Envelope, hostIndex h: Int32) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
         let result = PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings)
@@ -278,7 +284,7 @@ package final class PostfixCorrelator: Correlator {
         case .unparsed(let kind):
             return .unparsed(kind: kind)
         case .event(let event):
-            apply(event, at: envelope.time, host: host)
+            apply(event, at: envelope.time, host: h)
             return .parsed
         }
     }
@@ -467,8 +473,8 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: events
 
-    private func apply(_ event: consuming PostfixEvent, at time: Int64, host: String) {
-        let h = hostIndex(host)
+    /// `h`: the relay's index; its name is read only where a record needs it.
+    private func apply(_ event: consuming PostfixEvent, at time: Int64, host h: Int32) {
         switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
@@ -479,7 +485,7 @@ package final class PostfixCorrelator: Correlator {
             if let parentID = c.originalQueueID, let parent = lookup(Key(host: h, queueID: parentID)),
                 parent !== open[key]
             {
-                link(copy: qid.string, host: host, to: parent, at: time)
+                link(copy: qid.string, host: h, to: parent, at: time)
                 return
             }
             let entry = entry(for: key, at: time)
@@ -505,7 +511,7 @@ package final class PostfixCorrelator: Correlator {
             if let originalID, let parent = lookup(Key(host: h, queueID: originalID)), parent !== open[key] {
                 open[Key(host: h, queueID: originalID)] = nil
                 parent.snapshot.openQueueIDs.removeAll { $0 == originalID }
-                link(copy: qid.string, host: host, to: parent, at: time)
+                link(copy: qid.string, host: h, to: parent, at: time)
                 return
             }
             if let existing = lookup(key), existing.snapshot.accepted, existing.primaryID == qid {
@@ -575,7 +581,8 @@ package final class PostfixCorrelator: Correlator {
                 let r = entry.snapshot.record
                 output.rejects.append(
                     RejectRecord(
-                        host: host, mta: .postfix, at: time, kind: .contentReject, stage: "CONTENT-FILTER",
+                        host: hostNames[Int(h)], mta: .postfix, at: time, kind: .contentReject,
+                        stage: "CONTENT-FILTER",
                         queueID: r.queueID, clientIP: r.clientIP, clientName: r.clientName,
                         login: r.account.flatMap { $0.hasPrefix("sasl:") ? String($0.dropFirst(5)) : nil },
                         sender: r.sender, recipient: to, code: nil, dsn: dsn, reason: reply ?? "discarded",
@@ -587,7 +594,7 @@ package final class PostfixCorrelator: Correlator {
                     if !entry.snapshot.provisional.contains(where: { Self.same($0, to) }) {
                         entry.snapshot.provisional.append(to)
                     }
-                    link(copy: newID, host: host, to: entry, at: time)
+                    link(copy: newID, host: h, to: entry, at: time)
                     return
                 }
                 // Read before `record` takes the delivery's texts (a `sent` keeps its reply only in such cases).
@@ -625,14 +632,15 @@ package final class PostfixCorrelator: Correlator {
             }
             output.rejects.append(
                 RejectRecord(
-                    host: host, mta: .postfix, at: time, kind: r.kind, stage: r.stage, queueID: r.queueID,
+                    host: hostNames[Int(h)], mta: .postfix, at: time, kind: r.kind, stage: r.stage,
+                    queueID: r.queueID,
                     clientIP: r.clientIP, clientName: r.clientName, login: login, sender: r.sender,
                     recipient: r.recipient, code: r.code, dsn: r.dsn, reason: r.reason, helo: r.helo))
 
         case .authFailure(let name, let ip, let mechanism, let reason, let login):
             output.authFailures.append(
                 AuthFailureRecord(
-                    host: host, mta: .postfix, at: time, clientIP: ip, clientName: name, login: login,
+                    host: hostNames[Int(h)], mta: .postfix, at: time, clientIP: ip, clientName: name, login: login,
                     mechanism: mechanism, reason: reason))
         }
     }
@@ -698,8 +706,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// Joins the re-injected copy `copyID` to `parent`: now, if the copy is known, or when it appears.
-    private func link(copy copyID: String, host: String, to parent: Entry, at time: Int64) {
-        let h = hostIndex(host)
+    private func link(copy copyID: String, host h: Int32, to parent: Entry, at time: Int64) {
         let key = Key(host: h, queueID: copyID)
         let existing = lookup(key) ?? recentlyClosed.removeValue(forKey: key)
         guard let copy = existing, copy !== parent else {
@@ -726,7 +733,7 @@ package final class PostfixCorrelator: Correlator {
         }
         if copy.snapshot.emitted, let id = copy.snapshot.record.rowID { output.deletedMessageRowIDs.append(id) }
         if copy.saved {
-            output.closedStates.append(OpenStateKey(mta: .postfix, host: host, key: copy.primaryQueueID))
+            output.closedStates.append(OpenStateKey(mta: .postfix, host: hostNames[Int(h)], key: copy.primaryQueueID))
             copy.saved = false
         }
         copy.closed = true
@@ -821,7 +828,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The index of a relay name (one dictionary lookup per change of host, not per line).
-    private func hostIndex(_ host: String) -> Int32 {
+    package func hostIndex(_ host: String) -> Int32 {
         if host == lastHost && lastHostIndex >= 0 { return lastHostIndex }
         let i: Int32
         if let known = hostIndexes[host] {
