@@ -298,6 +298,9 @@ package final class Ingestor {
         var lastLine = checkpoint.lines
         var mtaCounts = MTACounts()
         let file = source.displayPath
+        // Held here for the file: read from the properties, a correlator was retained and released on every line.
+        let postfix = self.postfix
+        let exim = self.exim
 
         func commitFile(atEnd: Bool, committing: Bool = false) throws {
             checkpoint.contentOffset = lastOffset
@@ -329,11 +332,15 @@ package final class Ingestor {
                 // on every line otherwise.
                 let verdict: LineVerdict
                 if !hasNUL {
-                    verdict = handle(line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
+                    verdict = handle(
+                        line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts,
+                        postfix: postfix, exim: exim)
                 } else {
                     report.linesWithNUL += 1
                     verdict = Self.withoutNUL(line).withUnsafeBufferPointer {
-                        handle(ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
+                        handle(
+                            ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts,
+                            postfix: postfix, exim: exim)
                     }
                 }
                 count(verdict, file: file, line: number)
@@ -394,9 +401,10 @@ package final class Ingestor {
         return out
     }
 
-    /// Routes one line to its MTA's correlator.
+    /// Routes one line to its MTA's correlator (`postfix` and `exim`: the properties, held by the caller).
     private func handle(
-        _ line: ByteSlice, envelopes: inout EnvelopeParser, file: String, number: Int, mtaCounts: inout MTACounts
+        _ line: ByteSlice, envelopes: inout EnvelopeParser, file: String, number: Int, mtaCounts: inout MTACounts,
+        postfix: PostfixCorrelator, exim: EximCorrelator
     ) -> LineVerdict {
         report.stats.lines += 1
         if report.stats.lines == options.faultAtLine { injectFault() }
