@@ -555,7 +555,13 @@ package final class PostfixCorrelator: Correlator {
             let key = Key(host: h, queueID: qid)
             guard let entry = lookup(key) else { return }
             open[key] = nil
-            entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
+            if entry.snapshot.openQueueIDs.count == 1 && qid.matches(entry.snapshot.openQueueIDs[0]) {
+                // Most messages have one queue ID: the list is emptied without the copy that a removal from the
+                // buffer it shares with `queueIDs` makes.
+                entry.snapshot.openQueueIDs = []
+            } else {
+                entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
+            }
             touch(entry, at: time)
             if entry.snapshot.openQueueIDs.isEmpty && entry.snapshot.expectedQueueIDs.isEmpty {
                 close(entry, key: nil, at: time)
