@@ -43,7 +43,7 @@ package enum PostfixLineParser {
     /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
     ///
     /// `strings` shares the texts that recur from line to line (relays, addresses, senders, replies).
-    package static func parse(
+    @inline(__always) package static func parse(
         daemon: ByteSlice, message m: ByteSlice, strings: StringCache? = nil
     ) -> PostfixParseResult {
         // Each prefix below is compared only when the first byte could start it: most lines start with a queue ID.
