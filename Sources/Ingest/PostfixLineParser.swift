@@ -36,7 +36,9 @@ package enum PostfixLineParser {
         case 15: names = ["trivial-rewrite"]
         default: return false
         }
-        for name in names where daemon.equals(name) { return true }
+        // The first byte compared in place first: `smtpd` is compared with four names of its length.
+        let first = daemon[0]
+        for name in names where name.utf8Start[0] == first && daemon.equals(name) { return true }
         return false
     }
 
