@@ -82,6 +82,7 @@ package struct ByteSlice: @unchecked Sendable {
     }
 
     /// The index where `needle` starts, searching from `from`, or nil.
+    @inline(__always)
     package func firstIndex(of needle: StaticString, from: Int = 0) -> Int? {
         let n = needle.utf8CodeUnitCount
         guard n > 0 else { return from }
@@ -96,6 +97,7 @@ package struct ByteSlice: @unchecked Sendable {
     }
 
     /// The index where `needle` starts, searching backwards from the end, or nil.
+    @inline(__always)
     package func lastIndex(of needle: StaticString) -> Int? {
         let n = needle.utf8CodeUnitCount
         guard n > 0 else { return count }

@@ -22,7 +22,7 @@ package enum EximLineParser {
 
     /// Parses `message`, the text after the envelope; `strings` shares the texts that recur from line to line
     /// (addresses, relays, replies).
-    package static func parse(_ message: ByteSlice, strings: StringCache? = nil) -> EximParseResult {
+    @inline(__always) package static func parse(_ message: ByteSlice, strings: StringCache? = nil) -> EximParseResult {
         var m = message.trimmed
         var truncated = false
         // Syslog's numbered parts of a long or multi-line entry: `[1/2] …`, `[2\3] …` (log.c, write_syslog()).

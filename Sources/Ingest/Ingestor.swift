@@ -127,8 +127,14 @@ package final class Ingestor {
     private var correlators: [Correlator] { [postfix, exim] }
     private var checkpoints: [SourceCheckpoint] = []
     private var report = IngestReport()
+    /// The relay name of the last line (`host(of:)`): its bytes (the first 16 also packed, compared without a call
+    /// to `memcmp`), whether it is `defaultHost` instead, its `String`, and its index in the Postfix correlator (-1:
+    /// not looked up yet).
     private var hostCache: [UInt8] = []
+    private var hostWords: (UInt64, UInt64) = (0, 0)
+    private var hostIsDefault = false
     private var hostString = ""
+    private var postfixHostIndex: Int32 = -1
     private var latestTime: Int64 = .min
     private let defaultHost: String
     private let pipeline: BatchPipeline
@@ -167,6 +173,7 @@ package final class Ingestor {
         // Both MTAs share one row-id allocator.
         postfix = PostfixCorrelator(rowIDs: rowIDs)
         exim = EximCorrelator(rowIDs: rowIDs)
+        postfixHostIndex = -1
         let states = try store.openStates()
         let rowsCurrent = try store.previousRunEnded(before: runID)
         for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }, rowsCurrent: rowsCurrent) }
@@ -291,6 +298,9 @@ package final class Ingestor {
         var lastLine = checkpoint.lines
         var mtaCounts = MTACounts()
         let file = source.displayPath
+        // Held here for the file: read from the properties, a correlator was retained and released on every line.
+        let postfix = self.postfix
+        let exim = self.exim
 
         func commitFile(atEnd: Bool, committing: Bool = false) throws {
             checkpoint.contentOffset = lastOffset
@@ -309,7 +319,7 @@ package final class Ingestor {
         }
 
         do {
-            let end = try reader.forEachLine(
+            let end = try reader.forEachLineMarkingNUL(
                 deliverUnterminatedTail: source.isGzip || source.isStream,
                 onOverlong: { [self] number, endOffset in
                     report.overlongLines += 1
@@ -317,16 +327,20 @@ package final class Ingestor {
                     lastOffset = endOffset
                     lastLine = number
                 }
-            ) { line, number, endOffset in
+            ) { line, number, endOffset, hasNUL in
                 // The position is made only where it is used (Exim, unparsed lines): a `String` retained and released
                 // on every line otherwise.
                 let verdict: LineVerdict
-                if memchr(line.base, 0, line.count) == nil {
-                    verdict = handle(line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
+                if !hasNUL {
+                    verdict = handle(
+                        line, envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts,
+                        postfix: postfix, exim: exim)
                 } else {
                     report.linesWithNUL += 1
                     verdict = Self.withoutNUL(line).withUnsafeBufferPointer {
-                        handle(ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts)
+                        handle(
+                            ByteSlice($0), envelopes: &envelopes, file: file, number: number, mtaCounts: &mtaCounts,
+                            postfix: postfix, exim: exim)
                     }
                 }
                 count(verdict, file: file, line: number)
@@ -387,9 +401,10 @@ package final class Ingestor {
         return out
     }
 
-    /// Routes one line to its MTA's correlator.
+    /// Routes one line to its MTA's correlator (`postfix` and `exim`: the properties, held by the caller).
     private func handle(
-        _ line: ByteSlice, envelopes: inout EnvelopeParser, file: String, number: Int, mtaCounts: inout MTACounts
+        _ line: ByteSlice, envelopes: inout EnvelopeParser, file: String, number: Int, mtaCounts: inout MTACounts,
+        postfix: PostfixCorrelator, exim: EximCorrelator
     ) -> LineVerdict {
         report.stats.lines += 1
         if report.stats.lines == options.faultAtLine { injectFault() }
@@ -426,10 +441,13 @@ package final class Ingestor {
         switch mta {
         case .postfix:
             mtaCounts.postfix += 1
-            return postfix.consume(envelope, host: host(of: envelope))
+            if updateHost(of: envelope) || postfixHostIndex < 0 { postfixHostIndex = postfix.hostIndex(hostString) }
+            return postfix.consume(envelope, hostIndex: postfixHostIndex)
         case .exim:
             mtaCounts.exim += 1
-            return exim.consume(envelope, host: host(of: envelope), position: SourcePosition(file: file, line: number))
+            // Exim's own lines name no host: the default stays without a call.
+            if !hostIsDefault || (options.host == nil && envelope.host != nil) { updateHost(of: envelope) }
+            return exim.consume(envelope, host: hostString, position: SourcePosition(file: file, line: number))
         }
     }
 
@@ -456,15 +474,27 @@ package final class Ingestor {
         }
     }
 
-    /// The relay name of a line: `--host`, else its syslog host (one `String` per distinct host, not per line).
-    private func host(of envelope: Envelope) -> String {
-        if options.host != nil { return defaultHost }
-        guard let h = envelope.host else { return defaultHost }
-        if h.count != hostCache.count || !hostCache.withUnsafeBufferPointer({ h.equals(ByteSlice($0)) }) {
-            hostCache = Array(UnsafeBufferPointer(start: h.base, count: h.count))
-            hostString = h.string
+    /// Makes `hostString` the relay name of a line: `--host`, else its syslog host (one `String` per change of host,
+    /// not per line). Returns whether it changed.
+    @discardableResult private func updateHost(of envelope: Envelope) -> Bool {
+        guard options.host == nil, let h = envelope.host else {
+            if hostIsDefault { return false }
+            hostIsDefault = true
+            hostCache = []
+            hostString = defaultHost
+            return true
         }
-        return hostString
+        let words = h.packedWords
+        if !hostIsDefault && h.count == hostCache.count && words == hostWords
+            && (h.count <= 16 || hostCache.withUnsafeBufferPointer { h.equals(ByteSlice($0)) })
+        {
+            return false
+        }
+        hostIsDefault = false
+        hostCache = Array(UnsafeBufferPointer(start: h.base, count: h.count))
+        hostWords = words
+        hostString = h.string
+        return true
     }
 
     /// Counts a line.

@@ -62,6 +62,18 @@ package struct LineReader {
         onOverlong: (_ lineNumber: Int, _ endOffset: Int64) -> Void = { _, _ in },
         _ body: (_ line: ByteSlice, _ lineNumber: Int, _ endOffset: Int64) throws -> Void
     ) throws -> LineReaderEnd {
+        try forEachLineMarkingNUL(deliverUnterminatedTail: deliverUnterminatedTail, onOverlong: onOverlong) {
+            line, lineNumber, endOffset, _ in try body(line, lineNumber, endOffset)
+        }
+    }
+
+    /// `forEachLine`, telling `body` also whether the line holds a NUL byte: the buffer is searched for NUL once as
+    /// it is filled, which costs less than a search of each line.
+    package mutating func forEachLineMarkingNUL(
+        deliverUnterminatedTail: Bool,
+        onOverlong: (_ lineNumber: Int, _ endOffset: Int64) -> Void = { _, _ in },
+        _ body: (_ line: ByteSlice, _ lineNumber: Int, _ endOffset: Int64, _ hasNUL: Bool) throws -> Void
+    ) throws -> LineReaderEnd {
         let state = self.state
         if let offset = state.pendingStartOffset {
             if state.source.contentOffset != offset {
@@ -92,6 +104,12 @@ package struct LineReader {
             state.skipped = skipped
             state.lineNumber = lineNumber
         }
+        // The first NUL byte in `start..<end`, or `Int.max`.
+        func firstNUL(_ from: Int, _ to: Int) -> Int {
+            guard from < to, let p = memchr(buffer + from, 0, to - from) else { return Int.max }
+            return p.assumingMemoryBound(to: UInt8.self) - buffer
+        }
+        var nulAt = firstNUL(start, end)
         func finish(heldBack: Int) -> LineReaderEnd {
             LineReaderEnd(
                 lines: lines, overlongLines: overlongLines, endOffset: offset - Int64(skipped),
@@ -110,13 +128,14 @@ package struct LineReader {
                 } else {
                     var count = newline - start
                     if count > 0 && buffer[newline - 1] == 0x0D { count -= 1 }
-                    try body(ByteSlice(base: buffer + start, count: count), lineNumber, lineEnd)
+                    try body(ByteSlice(base: buffer + start, count: count), lineNumber, lineEnd, nulAt < start + count)
                     lines += 1
                 }
                 lineNumber += 1
                 offset = lineEnd
                 start = newline + 1
                 scanFrom = start
+                if nulAt < start { nulAt = firstNUL(start, end) }
             }
             scanFrom = end
             // No "\n" in start..<end: drop the bytes of an over-long line, keep a short partial one.
@@ -130,14 +149,17 @@ package struct LineReader {
                 start = 0
                 end = 0
                 scanFrom = 0
+                nulAt = Int.max
             } else if start > 0 {
                 memmove(buffer, buffer + start, end - start)
+                if nulAt != Int.max { nulAt -= start }
                 end -= start
                 scanFrom = end
                 start = 0
             }
             let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
             if n > 0 {
+                if nulAt == Int.max { nulAt = firstNUL(end, end + n) }
                 end += n
                 continue
             }
@@ -151,7 +173,7 @@ package struct LineReader {
             } else {
                 var count = end - start
                 if buffer[end - 1] == 0x0D { count -= 1 }
-                try body(ByteSlice(base: buffer + start, count: count), lineNumber, lineEnd)
+                try body(ByteSlice(base: buffer + start, count: count), lineNumber, lineEnd, nulAt < start + count)
                 lines += 1
             }
             lineNumber += 1

@@ -268,6 +268,12 @@ package final class PostfixCorrelator: Correlator {
 
     /// `consume(_:host:position:)` without the position, which Postfix lines do not need.
     package func consume(_ envelope: Envelope, host: String) -> LineVerdict {
+        consume(envelope, hostIndex: hostIndex(host))
+    }
+
+    /// `consume(_:host:)` with the relay named by its index (`hostIndex(_:)`): the ingest loop looks it up once per
+    /// change of host, and passes no `String` (retained and released) per line.
+    package func consume(_ envelope: Envelope, hostIndex h: Int32) -> LineVerdict {
         guard let program = envelope.program else { return .unparsed(kind: "postfix: no program") }
         let daemon = program.lastIndexOfSlash.map { program.dropFirst($0 + 1) } ?? program
         let result = PostfixLineParser.parse(daemon: daemon, message: envelope.message, strings: strings)
@@ -278,7 +284,7 @@ package final class PostfixCorrelator: Correlator {
         case .unparsed(let kind):
             return .unparsed(kind: kind)
         case .event(let event):
-            apply(event, at: envelope.time, host: host)
+            apply(event, at: envelope.time, host: h)
             return .parsed
         }
     }
@@ -467,8 +473,8 @@ package final class PostfixCorrelator: Correlator {
 
     // MARK: events
 
-    private func apply(_ event: consuming PostfixEvent, at time: Int64, host: String) {
-        let h = hostIndex(host)
+    /// `h`: the relay's index; its name is read only where a record needs it.
+    private func apply(_ event: consuming PostfixEvent, at time: Int64, host h: Int32) {
         switch consume event {
         case .client(let qid, let c):
             let key = Key(host: h, queueID: qid)
@@ -479,7 +485,7 @@ package final class PostfixCorrelator: Correlator {
             if let parentID = c.originalQueueID, let parent = lookup(Key(host: h, queueID: parentID)),
                 parent !== open[key]
             {
-                link(copy: qid.string, host: host, to: parent, at: time)
+                link(copy: qid.string, host: h, to: parent, at: time)
                 return
             }
             let entry = entry(for: key, at: time)
@@ -505,7 +511,7 @@ package final class PostfixCorrelator: Correlator {
             if let originalID, let parent = lookup(Key(host: h, queueID: originalID)), parent !== open[key] {
                 open[Key(host: h, queueID: originalID)] = nil
                 parent.snapshot.openQueueIDs.removeAll { $0 == originalID }
-                link(copy: qid.string, host: host, to: parent, at: time)
+                link(copy: qid.string, host: h, to: parent, at: time)
                 return
             }
             if let existing = lookup(key), existing.snapshot.accepted, existing.primaryID == qid {
@@ -549,7 +555,13 @@ package final class PostfixCorrelator: Correlator {
             let key = Key(host: h, queueID: qid)
             guard let entry = lookup(key) else { return }
             open[key] = nil
-            entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
+            if entry.snapshot.openQueueIDs.count == 1 && qid.matches(entry.snapshot.openQueueIDs[0]) {
+                // Most messages have one queue ID: the list is emptied without the copy that a removal from the
+                // buffer it shares with `queueIDs` makes.
+                entry.snapshot.openQueueIDs = []
+            } else {
+                entry.snapshot.openQueueIDs.removeAll { qid.matches($0) }
+            }
             touch(entry, at: time)
             if entry.snapshot.openQueueIDs.isEmpty && entry.snapshot.expectedQueueIDs.isEmpty {
                 close(entry, key: nil, at: time)
@@ -558,7 +570,7 @@ package final class PostfixCorrelator: Correlator {
                 }
             }
 
-        case .delivery(let qid, let d):
+        case .delivery(let qid, var d):
             let key = Key(host: h, queueID: qid)
             let entry = entry(for: key, at: time)
             touch(entry, at: time)
@@ -570,27 +582,32 @@ package final class PostfixCorrelator: Correlator {
                 return
             case .sent where d.blockedByFilter:
                 // Dropped by the content filter: nothing was delivered, and the relay blocked it as spam.
-                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                let (to, dsn, reply) = (d.to, d.dsn, d.reply)
+                record(&d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
                 let r = entry.snapshot.record
                 output.rejects.append(
                     RejectRecord(
-                        host: host, mta: .postfix, at: time, kind: .contentReject, stage: "CONTENT-FILTER",
+                        host: hostNames[Int(h)], mta: .postfix, at: time, kind: .contentReject,
+                        stage: "CONTENT-FILTER",
                         queueID: r.queueID, clientIP: r.clientIP, clientName: r.clientName,
                         login: r.account.flatMap { $0.hasPrefix("sasl:") ? String($0.dropFirst(5)) : nil },
-                        sender: r.sender, recipient: d.to, code: nil, dsn: d.dsn, reason: d.reply ?? "discarded",
+                        sender: r.sender, recipient: to, code: nil, dsn: dsn, reason: reply ?? "discarded",
                         helo: nil))
             case .sent:
                 if let newID = d.handoffQueueID {
-                    record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
-                    if !entry.snapshot.provisional.contains(where: { Self.same($0, d.to) }) {
-                        entry.snapshot.provisional.append(d.to)
+                    let to = d.to
+                    record(&d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                    if !entry.snapshot.provisional.contains(where: { Self.same($0, to) }) {
+                        entry.snapshot.provisional.append(to)
                     }
-                    link(copy: newID, host: host, to: entry, at: time)
+                    link(copy: newID, host: h, to: entry, at: time)
                     return
                 }
-                record(d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                // Read before `record` takes the delivery's texts (a `sent` keeps its reply only in such cases).
+                let forwardedReply = d.reply
+                record(&d, outcome: .delivered, in: entry, fromCopy: entry.primaryID != qid, at: time)
                 // `local` forwarding (`.forward`, aliases to remote addresses) makes a new message: the relay's own.
-                if let reply = d.reply, reply.hasPrefix("forwarded as ") {
+                if let reply = forwardedReply, reply.hasPrefix("forwarded as ") {
                     let newID = String(reply.dropFirst(13).prefix { $0.isLetter || $0.isNumber })
                     let copy = self.entry(for: Key(host: h, queueID: newID), text: newID, at: time)
                     copy.snapshot.record.origin = .generated
@@ -598,9 +615,9 @@ package final class PostfixCorrelator: Correlator {
                     touch(copy, at: time)
                 }
             case .deferred:
-                record(d, outcome: .deferred, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                record(&d, outcome: .deferred, in: entry, fromCopy: entry.primaryID != qid, at: time)
             case .bounced, .expired, .forceExpired:
-                record(d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
+                record(&d, outcome: .bounced, in: entry, fromCopy: entry.primaryID != qid, at: time)
             }
 
         case .notification(_, let newID):
@@ -621,22 +638,26 @@ package final class PostfixCorrelator: Correlator {
             }
             output.rejects.append(
                 RejectRecord(
-                    host: host, mta: .postfix, at: time, kind: r.kind, stage: r.stage, queueID: r.queueID,
+                    host: hostNames[Int(h)], mta: .postfix, at: time, kind: r.kind, stage: r.stage,
+                    queueID: r.queueID,
                     clientIP: r.clientIP, clientName: r.clientName, login: login, sender: r.sender,
                     recipient: r.recipient, code: r.code, dsn: r.dsn, reason: r.reason, helo: r.helo))
 
         case .authFailure(let name, let ip, let mechanism, let reason, let login):
             output.authFailures.append(
                 AuthFailureRecord(
-                    host: host, mta: .postfix, at: time, clientIP: ip, clientName: name, login: login,
+                    host: hostNames[Int(h)], mta: .postfix, at: time, clientIP: ip, clientName: name, login: login,
                     mechanism: mechanism, reason: reason))
         }
     }
 
     /// Sets a recipient's outcome. A final outcome is not undone by a later deferral of the same queue file; a
     /// re-injected copy's result replaces the original's hand-off to the filter.
+    ///
+    /// The texts `record` keeps are taken from `d` (left empty or nil): moved, not retained here and released with
+    /// the event.
     private func record(
-        _ d: PostfixDelivery, outcome: RecipientOutcome, in entry: Entry, fromCopy: Bool, at time: Int64
+        _ d: inout PostfixDelivery, outcome: RecipientOutcome, in entry: Entry, fromCopy: Bool, at time: Int64
     ) {
         // Mutated in place: copying the array out and back would copy every recipient on every attempt.
         let index =
@@ -649,10 +670,15 @@ package final class PostfixCorrelator: Correlator {
                 // hold up to twice the room it needs for as long as the message is open.
                 entry.snapshot.record.recipients.reserveCapacity(min(n, 1_000))
             }
-            entry.snapshot.record.recipients.append(
-                RecipientRecord(
-                    address: d.to, originalAddress: d.origTo, outcome: outcome, dsn: d.dsn, relay: d.relay,
-                    reply: d.reply, lastAttemptAt: time, attempts: 1))
+            var recipient = RecipientRecord(
+                address: "", originalAddress: nil, outcome: outcome, dsn: nil, relay: nil, reply: nil,
+                lastAttemptAt: time, attempts: 1)
+            swap(&recipient.address, &d.to)
+            swap(&recipient.originalAddress, &d.origTo)
+            swap(&recipient.dsn, &d.dsn)
+            swap(&recipient.relay, &d.relay)
+            swap(&recipient.reply, &d.reply)
+            entry.snapshot.record.recipients.append(consume recipient)
             return
         }
         // Fields read one by one: a copy of the recipient would retain and release each of its strings.
@@ -674,20 +700,19 @@ package final class PostfixCorrelator: Correlator {
             entry.snapshot.record.recipients[i].outcome = outcome
             // Most attempts repeat the stored texts (the same cached `String`s): left alone, each costs no retain of
             // the new text and no release of the old.
-            Self.update(&entry.snapshot.record.recipients[i].dsn, to: d.dsn)
-            Self.update(&entry.snapshot.record.recipients[i].relay, to: d.relay)
-            Self.update(&entry.snapshot.record.recipients[i].reply, to: d.reply)
+            Self.update(&entry.snapshot.record.recipients[i].dsn, taking: &d.dsn)
+            Self.update(&entry.snapshot.record.recipients[i].relay, taking: &d.relay)
+            Self.update(&entry.snapshot.record.recipients[i].reply, taking: &d.reply)
         }
         if entry.snapshot.record.recipients[i].originalAddress == nil {
-            entry.snapshot.record.recipients[i].originalAddress = d.origTo
+            swap(&entry.snapshot.record.recipients[i].originalAddress, &d.origTo)
         }
         entry.snapshot.record.recipients[i].attempts += 1
         entry.snapshot.record.recipients[i].lastAttemptAt = time
     }
 
     /// Joins the re-injected copy `copyID` to `parent`: now, if the copy is known, or when it appears.
-    private func link(copy copyID: String, host: String, to parent: Entry, at time: Int64) {
-        let h = hostIndex(host)
+    private func link(copy copyID: String, host h: Int32, to parent: Entry, at time: Int64) {
         let key = Key(host: h, queueID: copyID)
         let existing = lookup(key) ?? recentlyClosed.removeValue(forKey: key)
         guard let copy = existing, copy !== parent else {
@@ -708,13 +733,13 @@ package final class PostfixCorrelator: Correlator {
             open[Key(host: h, queueID: q)] = parent
         }
         for r in copy.snapshot.record.recipients {
-            let d = PostfixDelivery(
+            var d = PostfixDelivery(
                 to: r.address, origTo: r.originalAddress, relay: r.relay, dsn: r.dsn, status: .sent, reply: r.reply)
-            record(d, outcome: r.outcome, in: parent, fromCopy: true, at: r.lastAttemptAt ?? time)
+            record(&d, outcome: r.outcome, in: parent, fromCopy: true, at: r.lastAttemptAt ?? time)
         }
         if copy.snapshot.emitted, let id = copy.snapshot.record.rowID { output.deletedMessageRowIDs.append(id) }
         if copy.saved {
-            output.closedStates.append(OpenStateKey(mta: .postfix, host: host, key: copy.primaryQueueID))
+            output.closedStates.append(OpenStateKey(mta: .postfix, host: hostNames[Int(h)], key: copy.primaryQueueID))
             copy.saved = false
         }
         copy.closed = true
@@ -809,7 +834,7 @@ package final class PostfixCorrelator: Correlator {
     }
 
     /// The index of a relay name (one dictionary lookup per change of host, not per line).
-    private func hostIndex(_ host: String) -> Int32 {
+    package func hostIndex(_ host: String) -> Int32 {
         if host == lastHost && lastHostIndex >= 0 { return lastHostIndex }
         let i: Int32
         if let known = hostIndexes[host] {
@@ -824,9 +849,9 @@ package final class PostfixCorrelator: Correlator {
         return i
     }
 
-    /// Sets `field` to `value` unless it already holds it.
-    @inline(__always) private static func update(_ field: inout String?, to value: String?) {
-        if field != value { field = value }
+    /// Sets `field` to `value` unless it already holds it, moving the text from `value`.
+    @inline(__always) private static func update(_ field: inout String?, taking value: inout String?) {
+        if field != value { swap(&field, &value) }
     }
 
     /// `a == b`, the lengths compared first: most recipients of a message differ in length from the address

@@ -21,29 +21,31 @@ package enum PostfixLineParser {
     /// Daemons whose every line is operational noise for relaysum (their rejects, if any, are handled first).
     /// Compared as bytes: making a `String` of the daemon to look it up in a set cost more than the whole list.
     private static func isQuietDaemon(_ daemon: ByteSlice) -> Bool {
-        // By length first: `smtp`, `smtpd`, `qmgr` and `cleanup` lines then compare against a few names at most.
-        let names: [StaticString]
+        // By length first: `smtp`, `smtpd`, `qmgr` and `cleanup` lines then compare against a few names at most, each
+        // literal in place (an array of them was built and walked for every line).
+        let d = daemon
         switch daemon.count {
-        case 5: names = ["anvil", "flush", "showq", "spawn"]
-        case 6: names = ["scache", "master", "tlsmgr", "verify", "script"]
-        case 7: names = ["dnsblog", "postmap", "postlog", "postfix"]
+        case 5: return d.equals("anvil") || d.equals("flush") || d.equals("showq") || d.equals("spawn")
+        case 6:
+            return d.equals("scache") || d.equals("master") || d.equals("tlsmgr") || d.equals("verify")
+                || d.equals("script")
+        case 7: return d.equals("dnsblog") || d.equals("postmap") || d.equals("postlog") || d.equals("postfix")
         case 8:
-            names = ["proxymap", "postdrop", "sendmail", "tlsproxy", "postlogd", "postconf", "postkick", "postlock"]
-        case 9: names = ["postqueue", "postalias"]
-        case 10: names = ["postscreen", "policy-spf"]
-        case 11: names = ["oqmgr-stats", "policyd-spf"]
-        case 14: names = ["postfix-script"]
-        case 15: names = ["trivial-rewrite"]
+            return d.equals("proxymap") || d.equals("postdrop") || d.equals("sendmail") || d.equals("tlsproxy")
+                || d.equals("postlogd") || d.equals("postconf") || d.equals("postkick") || d.equals("postlock")
+        case 9: return d.equals("postqueue") || d.equals("postalias")
+        case 10: return d.equals("postscreen") || d.equals("policy-spf")
+        case 11: return d.equals("oqmgr-stats") || d.equals("policyd-spf")
+        case 14: return d.equals("postfix-script")
+        case 15: return d.equals("trivial-rewrite")
         default: return false
         }
-        for name in names where daemon.equals(name) { return true }
-        return false
     }
 
     /// Parses `message` logged by `daemon` (the last component of the syslog tag: `smtpd`, `qmgr`, …).
     ///
     /// `strings` shares the texts that recur from line to line (relays, addresses, senders, replies).
-    package static func parse(
+    @inline(__always) package static func parse(
         daemon: ByteSlice, message m: ByteSlice, strings: StringCache? = nil
     ) -> PostfixParseResult {
         // Each prefix below is compared only when the first byte could start it: most lines start with a queue ID.
@@ -434,40 +436,51 @@ package enum PostfixLineParser {
 
     private static func withoutQueueID(daemon: ByteSlice, message m: ByteSlice) -> PostfixParseResult {
         if isQuietDaemon(daemon) { return .skipped }
-        // Only the prefixes that start with the message's first byte are compared (most lines match the first).
-        let prefixes: [StaticString]
+        // Only the prefixes that start with the message's first byte are compared (most lines match the first), each
+        // against its literal in place: an array of them was built and walked for every line.
+        let known: Bool
         switch m.isEmpty ? 0 : m[0] {
-        case UInt8(ascii: "A"): prefixes = ["Anonymous TLS"]
-        case UInt8(ascii: "P"): prefixes = ["Peer "]
-        case UInt8(ascii: "R"): prefixes = ["Reject"]
+        case UInt8(ascii: "A"): known = m.hasPrefix("Anonymous TLS")
+        case UInt8(ascii: "P"): known = m.hasPrefix("Peer ")
+        case UInt8(ascii: "R"): known = m.hasPrefix("Reject")
         case UInt8(ascii: "S"):
-            prefixes = ["SSL_accept error", "SSL_connect error", "SMTPUTF8", "SASL authentication failed"]
-        case UInt8(ascii: "T"): prefixes = ["Trusted TLS", "TLS SNI"]
-        case UInt8(ascii: "U"): prefixes = ["Untrusted TLS", "Untrusted"]
-        case UInt8(ascii: "V"): prefixes = ["Verified TLS"]
-        case UInt8(ascii: "X"): prefixes = ["XCLIENT"]
+            known =
+                m.hasPrefix("SSL_accept error") || m.hasPrefix("SSL_connect error") || m.hasPrefix("SMTPUTF8")
+                || m.hasPrefix("SASL authentication failed")
+        case UInt8(ascii: "T"): known = m.hasPrefix("Trusted TLS") || m.hasPrefix("TLS SNI")
+        case UInt8(ascii: "U"): known = m.hasPrefix("Untrusted TLS") || m.hasPrefix("Untrusted")
+        case UInt8(ascii: "V"): known = m.hasPrefix("Verified TLS")
+        case UInt8(ascii: "X"): known = m.hasPrefix("XCLIENT")
         case UInt8(ascii: "c"):
-            prefixes = [
-                "connect from", "connect to ", "certificate verification", "client certificate", "cannot",
-                "close ",
-            ]
-        case UInt8(ascii: "d"): prefixes = ["disconnect from", "dict_", "discarding EHLO"]
-        case UInt8(ascii: "e"): prefixes = ["ehlo "]
-        case UInt8(ascii: "h"): prefixes = ["host "]
-        case UInt8(ascii: "i"): prefixes = ["improper command pipelining", "initializing", "ignoring"]
-        case UInt8(ascii: "l"): prefixes = ["lost connection", "last message repeated"]
-        case UInt8(ascii: "m"): prefixes = ["mail_queue_enter", "message repeated"]
-        case UInt8(ascii: "n"): prefixes = ["network_biff"]
-        case UInt8(ascii: "o"): prefixes = ["open "]
-        case UInt8(ascii: "p"): prefixes = ["proxy"]
-        case UInt8(ascii: "r"): prefixes = ["reject: "]
-        case UInt8(ascii: "s"): prefixes = ["setting up TLS", "starting", "server certificate", "sender non-delivery"]
-        case UInt8(ascii: "t"): prefixes = ["timeout after", "too many errors", "table ", "tls_"]
-        case UInt8(ascii: "u"): prefixes = ["unknown", "using "]
-        case UInt8(ascii: "x"): prefixes = ["xforward"]
-        default: prefixes = []
+            known =
+                m.hasPrefix("connect from") || m.hasPrefix("connect to ") || m.hasPrefix("certificate verification")
+                || m.hasPrefix("client certificate") || m.hasPrefix("cannot") || m.hasPrefix("close ")
+        case UInt8(ascii: "d"):
+            known = m.hasPrefix("disconnect from") || m.hasPrefix("dict_") || m.hasPrefix("discarding EHLO")
+        case UInt8(ascii: "e"): known = m.hasPrefix("ehlo ")
+        case UInt8(ascii: "h"): known = m.hasPrefix("host ")
+        case UInt8(ascii: "i"):
+            known =
+                m.hasPrefix("improper command pipelining") || m.hasPrefix("initializing") || m.hasPrefix("ignoring")
+        case UInt8(ascii: "l"): known = m.hasPrefix("lost connection") || m.hasPrefix("last message repeated")
+        case UInt8(ascii: "m"): known = m.hasPrefix("mail_queue_enter") || m.hasPrefix("message repeated")
+        case UInt8(ascii: "n"): known = m.hasPrefix("network_biff")
+        case UInt8(ascii: "o"): known = m.hasPrefix("open ")
+        case UInt8(ascii: "p"): known = m.hasPrefix("proxy")
+        case UInt8(ascii: "r"): known = m.hasPrefix("reject: ")
+        case UInt8(ascii: "s"):
+            known =
+                m.hasPrefix("setting up TLS") || m.hasPrefix("starting") || m.hasPrefix("server certificate")
+                || m.hasPrefix("sender non-delivery")
+        case UInt8(ascii: "t"):
+            known =
+                m.hasPrefix("timeout after") || m.hasPrefix("too many errors") || m.hasPrefix("table ")
+                || m.hasPrefix("tls_")
+        case UInt8(ascii: "u"): known = m.hasPrefix("unknown") || m.hasPrefix("using ")
+        case UInt8(ascii: "x"): known = m.hasPrefix("xforward")
+        default: known = false
         }
-        for prefix in prefixes where m.hasPrefix(prefix) { return .skipped }
+        if known { return .skipped }
         // Postfix logs every mail transaction under a queue ID (or NOQUEUE); a line without one that names no
         // address is a diagnostic (verbose `-v` output, process notes). One that does name an address has a queue
         // ID this parser did not recognise.

@@ -118,6 +118,35 @@ struct LineReaderTests {
         }
     }
 
+    @Test(arguments: chunkings, [64, 1 << 20])
+    func marksTheLinesThatHoldNUL(chunks: [Int], bufferSize: Int) throws {
+        // NUL at a line's start, middle and end, before a "\r", in an over-long line and in the unterminated tail.
+        var bytes: [UInt8] = []
+        var expected: [(String, Bool)] = []
+        for i in 0..<120 {
+            var line = Array("line \(i) \(String(repeating: "y", count: i % 17))".utf8)
+            let nul = i % 5 == 0 || i % 7 == 3
+            if nul { line.insert(0, at: [0, line.count / 2, line.count][i % 3]) }
+            bytes += line + (i % 4 == 0 ? [0x0D, 0x0A] : [0x0A])
+            expected.append((String(decoding: line, as: UTF8.self), nul))
+            if i % 40 == 20 { bytes += [UInt8](repeating: 0, count: 70) + [0x0A] }
+        }
+        bytes += [0x74, 0x00, 0x6C]
+        expected.append(("t\u{0}l", true))
+        let source = try LogSource(displayPath: "mem", reader: ChunkedBytes(bytes, chunks: chunks).read)
+        var reader = LineReader(source: source, maxLineLength: 63, bufferSize: bufferSize)
+        var seen: [(String, Bool)] = []
+        var overlong = 0
+        _ = try reader.forEachLineMarkingNUL(deliverUnterminatedTail: true, onOverlong: { _, _ in overlong += 1 }) {
+            line, _, _, hasNUL in
+            seen.append((line.string, hasNUL))
+            #expect(hasNUL == (memchr(line.base, 0, line.count) != nil))
+        }
+        #expect(overlong == 3)
+        #expect(seen.map(\.0) == expected.map(\.0))
+        #expect(seen.map(\.1) == expected.map(\.1))
+    }
+
     @Test func overlongLineInAHugeFileUsesBoundedMemory() throws {
         // 3 MiB without a newline through a 64 KiB buffer: skipped, then the next line is intact.
         let big = 3 << 20
