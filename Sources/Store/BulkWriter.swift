@@ -448,7 +448,7 @@ struct BulkWriter {
     /// Steps a bound statement that returns no row, resets it and releases its bound text; its result code.
     /// `rebound`: every parameter is bound again before each run (the multi-row inserts), so the text left bound is
     /// never read and is not unbound (a loop over hundreds of parameters).
-    private func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
+    func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
         let rc = sqlite3_step(st)
         sqlite3_reset(st)
         // Unbinds the arena's text before the arena is reused (cheap: no bound value owns memory).
@@ -457,7 +457,7 @@ struct BulkWriter {
         return rc
     }
 
-    private func check(_ rc: Int32) throws {
+    func check(_ rc: Int32) throws {
         guard rc == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))

@@ -43,6 +43,20 @@ struct ByteStringTable {
         return s.withUTF8 { id(of: $0) }
     }
 
+    /// Whether string `a`'s bytes sort before string `b`'s, as SQLite's BINARY collation orders them.
+    func precedes(_ a: Int32, _ b: Int32) -> Bool {
+        let ra = ranges[Int(a)]
+        let rb = ranges[Int(b)]
+        return bytes.withUnsafeBufferPointer { p in
+            let n = min(ra.count, rb.count)
+            if n > 0, let base = p.baseAddress {
+                let c = memcmp(base + ra.lowerBound, base + rb.lowerBound, n)
+                if c != 0 { return c < 0 }
+            }
+            return ra.count < rb.count
+        }
+    }
+
     private func equals(_ i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let r = ranges[i]
         guard r.count == key.count else { return false }
