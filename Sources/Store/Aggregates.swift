@@ -430,13 +430,13 @@ struct BucketTable {
     /// Parameters of one bucket's row.
     var columnCount: Int { 2 + keyColumns.count + valueColumns.count + Self.totals.count }
 
-    /// Upserts `rows` buckets, each a row of `columnCount` parameters.
+    /// Upserts `rows` buckets, each a row of `columnCount` parameters (`OR FAIL`: see `BulkWriter.newMessagesSQL`).
     func upsertSQL(rows: Int) -> String {
         let columns = ["span", "start"] + keyColumns + valueColumns + Self.totals
         let conflict = (["span", "start"] + keyColumns).joined(separator: ", ")
         let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
         return """
-            INSERT INTO \(name) (\(columns.joined(separator: ", ")))
+            INSERT OR FAIL INTO \(name) (\(columns.joined(separator: ", ")))
             VALUES \(Array(repeating: row, count: rows).joined(separator: ","))
             ON CONFLICT (\(conflict)) DO UPDATE SET
                 messages = messages + excluded.messages, recipients = recipients + excluded.recipients,

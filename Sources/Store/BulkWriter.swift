@@ -149,8 +149,13 @@ struct BulkWriter {
     }
 
     /// Indexed by row count. A new message's row is a plain INSERT: its id was never written (`replaces` is false).
+    ///
+    /// `OR FAIL`, as every multi-row insert here: a statement that may abort halfway is given a statement journal, a
+    /// copy of every page it changes first (to undo its own rows), where one that fails keeps the rows before
+    /// the failure. Those are written again by the replacing statement that follows a conflict, and any other
+    /// failure rolls the whole transaction back.
     private static let newMessagesSQL = (0...messagesPerStatement).map {
-        insertSQL("INSERT INTO messages (\(messageColumns))", columns: 20, rows: $0)
+        insertSQL("INSERT OR FAIL INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
     /// The same rows should the plain INSERT find one of their ids taken: written as a rewrite would write them.
     private static let replacedMessagesSQL = (0...messagesPerStatement).map {
@@ -160,18 +165,23 @@ struct BulkWriter {
     private static let recipientsSQL = (0...recipientsPerStatement).map {
         insertSQL("INSERT INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
     }
+    /// The same rows `OR FAIL` (see `newMessagesSQL`), for new messages: a repeated address (seldom) fails the
+    /// statement, and the rows are then written again by `recipientsSQL`.
+    private static let newRecipientsSQL = (0...recipientsPerStatement).map {
+        insertSQL("INSERT OR FAIL INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+    }
 
     /// Rejects and auth failures go as many to a statement as messages do.
     private static let rejectsSQL = (0...messagesPerStatement).map {
         insertSQL(
             """
-            INSERT INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
+            INSERT OR FAIL INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
                 recipient, code, dsn, reason, helo)
             """, columns: 15, rows: $0)
     }
     private static let authFailuresSQL = (0...messagesPerStatement).map {
         insertSQL(
-            "INSERT INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
+            "INSERT OR FAIL INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
             columns: 8, rows: $0)
     }
 
@@ -221,7 +231,7 @@ struct BulkWriter {
     private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
         // Looked up once: the statement cache hashes the SQL, a few kilobytes.
         let fullMessages = try db.cachedStatement(sql: Self.newMessagesSQL[Self.messagesPerStatement]).sqliteStatement
-        let fullRecipients = try db.cachedStatement(sql: Self.recipientsSQL[Self.recipientsPerStatement])
+        let fullRecipients = try db.cachedStatement(sql: Self.newRecipientsSQL[Self.recipientsPerStatement])
             .sqliteStatement
         var messages: [PendingMessage] = []
         messages.reserveCapacity(Self.messagesPerStatement)
@@ -316,17 +326,27 @@ struct BulkWriter {
     ) throws {
         if !pending.isEmpty {
             defer { pending.removeAll(keepingCapacity: true) }
+            func bindAll(_ st: OpaquePointer) {
+                for (k, p) in pending.enumerated() {
+                    let at = Int32(k * 10)
+                    bind(st, at + 1, writes[p.message].record.rowID!)
+                    bindRecipient(
+                        st, at + 1, writes[p.message].record.recipients[p.recipient],
+                        domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                }
+            }
             let st =
                 pending.count == Self.recipientsPerStatement
-                ? full : try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
-            for (k, p) in pending.enumerated() {
-                let at = Int32(k * 10)
-                bind(st, at + 1, writes[p.message].record.rowID!)
-                bindRecipient(
-                    st, at + 1, writes[p.message].record.recipients[p.recipient],
-                    domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                ? full : try db.cachedStatement(sql: Self.newRecipientsSQL[pending.count]).sqliteStatement
+            bindAll(st)
+            var rc = finish(st, rebound: true)
+            // SQLITE_CONSTRAINT_PRIMARYKEY (see `flushMessages`): a repeated address.
+            if rc == SQLITE_CONSTRAINT | (6 << 8) {
+                let replace = try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
+                bindAll(replace)
+                rc = finish(replace, rebound: true)
             }
-            try check(finish(st, rebound: true))
+            try check(rc)
         }
         for i in release { writes[i].record.recipients = [] }
         release.removeAll(keepingCapacity: true)
