@@ -248,17 +248,13 @@ struct BulkWriter {
                 try rewriteMessage(&writes[index], &deltas)
                 continue
             }
-            let m = writes[index].record
-            guard m.rowID != nil else { throw StoreError("internal error: message \(m.queueID) has no row id") }
-            domains.removeAll(keepingCapacity: true)
-            for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
-            let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
-            messages.append(
-                PendingMessage(
-                    index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
-                    bounced: bounced))
+            guard writes[index].record.rowID != nil else {
+                throw StoreError("internal error: message \(writes[index].record.queueID) has no row id")
+            }
+            // The record is read in place, not copied (a retain and a release of each of its strings).
+            let count = Self.stage(writes[index].record, at: index, &messages, &domains, &tallies, &deltas)
             if messages.count == Self.messagesPerStatement { try flushMessages(&messages, writes, fullMessages) }
-            for i in m.recipients.indices {
+            for i in 0..<count {
                 recipients.append(PendingRecipient(message: index, recipient: i, domain: domains[i]))
                 if recipients.count == Self.recipientsPerStatement {
                     try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
@@ -267,12 +263,28 @@ struct BulkWriter {
             // An open message's recipients are shared with its correlator, which may change them again: dropped once
             // written, they are changed in place instead of copied. A finished message's are its last reference,
             // freed later.
-            if m.completedAt == nil { written.append(index) }
-            deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
-            Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
+            if writes[index].record.completedAt == nil { written.append(index) }
         }
         try flushMessages(&messages, writes, fullMessages)
         try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
+    }
+
+    /// Numbers the domains of `m`'s recipients into `domains`, queues its row in `messages` and adds it to the
+    /// aggregates; the number of its recipients.
+    private static func stage(
+        _ m: MessageRecord, at index: Int, _ messages: inout [PendingMessage], _ domains: inout [Int32],
+        _ tallies: inout [AggregateDeltas.DomainTally], _ deltas: inout AggregateDeltas
+    ) -> Int {
+        domains.removeAll(keepingCapacity: true)
+        for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
+        let (delivered, deferred, bounced) = outcomes(m.recipients)
+        messages.append(
+            PendingMessage(
+                index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                bounced: bounced))
+        deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
+        addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
+        return m.recipients.count
     }
 
     private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
@@ -305,14 +317,20 @@ struct BulkWriter {
         let st =
             pending.count == Self.messagesPerStatement
             ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
-        for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
+        // Through a buffer pointer: `writes[i].record` would copy the record.
+        func bindAll(_ st: OpaquePointer) {
+            writes.withUnsafeBufferPointer { w in
+                for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), w[p.index].record, p) }
+            }
+        }
+        bindAll(st)
         var rc = finish(st, rebound: true)
         // GRDB turns on extended result codes: a taken row id is SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift
         // does not import.
         if rc == SQLITE_CONSTRAINT | (6 << 8) {
             // Not expected: a row id taken all the same is replaced, as a rewrite would.
             let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
-            for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }
+            bindAll(replace)
             rc = finish(replace, rebound: true)
         }
         try check(rc)
@@ -326,13 +344,16 @@ struct BulkWriter {
     ) throws {
         if !pending.isEmpty {
             defer { pending.removeAll(keepingCapacity: true) }
+            // Through a buffer pointer, as `flushMessages` binds.
             func bindAll(_ st: OpaquePointer) {
-                for (k, p) in pending.enumerated() {
-                    let at = Int32(k * 10)
-                    bind(st, at + 1, writes[p.message].record.rowID!)
-                    bindRecipient(
-                        st, at + 1, writes[p.message].record.recipients[p.recipient],
-                        domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                writes.withUnsafeBufferPointer { w in
+                    for (k, p) in pending.enumerated() {
+                        let at = Int32(k * 10)
+                        bind(st, at + 1, w[p.message].record.rowID!)
+                        bindRecipient(
+                            st, at + 1, w[p.message].record.recipients[p.recipient],
+                            domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                    }
                 }
             }
             let st =
