@@ -385,10 +385,10 @@ struct BulkWriter {
     ) {
         bind(st, at + 1, m.rowID!)
         bind(st, at + 2, m.host)
-        bind(st, at + 3, m.mta.rawValue)
+        bind(st, at + 3, m.mta, Self.mtaTexts)
         bind(st, at + 4, m.queueID)
         bind(st, at + 5, m.messageID)
-        bind(st, at + 6, m.origin.rawValue)
+        bind(st, at + 6, m.origin, Self.originTexts)
         bind(st, at + 7, m.account)
         bind(st, at + 8, m.clientIP)
         bind(st, at + 9, m.clientName)
@@ -410,7 +410,7 @@ struct BulkWriter {
         bind(st, at + 1, r.address)
         bind(st, at + 2, domain)
         bind(st, at + 3, r.originalAddress)
-        bind(st, at + 4, r.outcome.rawValue)
+        bind(st, at + 4, r.outcome, Self.outcomeTexts)
         bind(st, at + 5, r.dsn)
         bind(st, at + 6, r.relay)
         bind(st, at + 7, r.reply)
@@ -524,6 +524,16 @@ struct BulkWriter {
         }
     }
 
+    /// Binds `v`'s raw value, one of `constants`.
+    @inline(__always) func bind<Value>(_ st: OpaquePointer, _ i: Int32, _ v: Value, _ constants: ConstantTexts<Value>) {
+        guard let k = constants.values.firstIndex(of: v) else { return bind(st, i, v.rawValue) }
+        sqlite3_bind_text(st, i, constants.texts[k], constants.counts[k], Self.staticText)
+    }
+
+    private static let mtaTexts = ConstantTexts(MTA.allCases)
+    private static let originTexts = ConstantTexts([MessageOrigin.smtp, .local, .generated, .unknown])
+    private static let outcomeTexts = ConstantTexts([RecipientOutcome.delivered, .deferred, .bounced, .pending])
+
     /// Binds `MessageRecord.domain(of: address)` from the address's bytes: a `String` is made only to lower its case.
     func bindDomain(_ st: OpaquePointer, _ i: Int32, of address: String) {
         var address = address
@@ -541,6 +551,26 @@ struct BulkWriter {
     }
 
     static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+}
+
+/// The raw values of an enumeration's cases as C strings, made once and never freed: bound `SQLITE_STATIC`, without
+/// the arena's copy (a retain, a copy and a release per value bound, for a message's MTA and origin and a
+/// recipient's outcome). Sendable: the bytes are never written after `init`.
+struct ConstantTexts<Value: RawRepresentable & Equatable>: @unchecked Sendable where Value.RawValue == String {
+    let values: [Value]
+    let texts: [UnsafePointer<CChar>]
+    let counts: [Int32]
+
+    init(_ values: [Value]) {
+        self.values = values
+        texts = values.map { v in
+            let c = Array(v.rawValue.utf8CString)
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: c.count)
+            p.initialize(from: c, count: c.count)
+            return UnsafePointer(p)
+        }
+        counts = values.map { Int32($0.rawValue.utf8.count) }
+    }
 }
 
 /// Bytes of the text bound to one statement execution, kept still until `reset()`: a copy costs a `memcpy` into a
