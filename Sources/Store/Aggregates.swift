@@ -167,10 +167,23 @@ struct AggregateDeltas {
         }
     }
 
-    /// Changes per message bucket of the smallest span.
-    private(set) var messages: [MessageKey: Change] = [:]
-    /// Changes per recipient-domain bucket of the smallest span.
-    private(set) var domains: [DomainKey: Change] = [:]
+    /// The changes of the buckets starting in one UTC day (the spans are at most a day, `RelayStore.messageSpans`).
+    struct Day {
+        var start: Int64
+        /// Changes per message bucket of the smallest span.
+        var messages: [MessageKey: Change]
+        /// Changes per recipient-domain bucket of the smallest span.
+        var domains: [DomainKey: Change]
+    }
+
+    /// The changes by day, a day's dropped at once when it is written (removed from one dictionary one by one, each
+    /// key was found and the entries after it moved, hashed again: a tenth of the cost of writing the buckets).
+    /// Logs come in time order: two or three days at a time.
+    private(set) var byDay: [Day] = []
+    /// Where the last message's day is in `byDay`.
+    private var lastDayIndex = -1
+    /// Room reserved in a new day's dictionaries (`init`).
+    private let reserve: Int
     /// Every relay name seen, by number.
     private(set) var hostNames: [String] = []
     /// Recipient domains by number (`''` stands for a recipient without a domain).
@@ -182,8 +195,7 @@ struct AggregateDeltas {
     /// How many of `hostNames` are written to `relay_hosts`.
     var hostsWritten = 0
     /// Start of every UTC day whose buckets change.
-    private(set) var days: Set<Int64> = []
-    private var lastDay = Int64.min
+    var days: Set<Int64> { Set(byDay.map(\.start)) }
     private var lastHost: String?
     private var lastHostID: Int32 = -1
     /// `domainCounts`' scratch: per domain number, 1 + its index in the message's tallies, or 0.
@@ -200,22 +212,32 @@ struct AggregateDeltas {
     /// batch of Postfix traffic touches about one message bucket per four messages and one recipient-domain bucket
     /// per message (more room is memory held while the batch is written, 1.6 MiB in a batch of 3,300 messages).
     init(messages count: Int = 0) {
-        messages.reserveCapacity(count / 4)
-        domains.reserveCapacity(count)
+        reserve = count
         noDomain = domainNames.id(of: UnsafeBufferPointer(start: nil, count: 0))
     }
 
     /// The buckets with changes.
-    var bucketCount: Int { messages.count + domains.count }
+    var bucketCount: Int { byDay.reduce(0) { $0 + $1.messages.count + $1.domains.count } }
 
     /// Drops the changes of the days before `day` (written by the caller).
     mutating func removeDays(before day: Int64) {
-        // Removed one by one: `filter` would build both dictionaries afresh at every batch, for the few changes of
-        // an older day.
-        for k in messages.keys.filter({ $0.start < day }) { messages.removeValue(forKey: k) }
-        for k in domains.keys.filter({ $0.start < day }) { domains.removeValue(forKey: k) }
-        days = days.filter { $0 >= day }
-        lastDay = .min
+        byDay.removeAll { $0.start < day }
+        lastDayIndex = -1
+    }
+
+    /// The index in `byDay` of the day starting at `day`, added if new.
+    private mutating func dayIndex(_ day: Int64) -> Int {
+        if lastDayIndex >= 0 && byDay[lastDayIndex].start == day { return lastDayIndex }
+        if let i = byDay.firstIndex(where: { $0.start == day }) {
+            lastDayIndex = i
+        } else {
+            byDay.append(
+                Day(
+                    start: day, messages: Dictionary(minimumCapacity: reserve / 4),
+                    domains: Dictionary(minimumCapacity: reserve)))
+            lastDayIndex = byDay.count - 1
+        }
+        return lastDayIndex
     }
 
     /// The hours gathered since the last call.
@@ -273,25 +295,21 @@ struct AggregateDeltas {
             account: account ?? "", clientIP: clientIP ?? "")
         let domainStart = Self.start(of: receivedAt, span: Self.domainSpan)
         dirtyHours.insert(Self.start(of: receivedAt, span: RelayStore.hourSeconds))
-        let day = Self.start(of: receivedAt, span: RelayStore.daySeconds)
-        if day != lastDay {
-            days.insert(day)
-            lastDay = day
-        }
+        let d = dayIndex(Self.start(of: receivedAt, span: RelayStore.daySeconds))
         if sign > 0 {
-            messages[key, default: Change()].add(values, at: receivedAt)
+            byDay[d].messages[key, default: Change()].add(values, at: receivedAt)
         } else {
-            messages[key, default: Change()].remove(values, at: receivedAt)
+            byDay[d].messages[key, default: Change()].remove(values, at: receivedAt)
         }
-        for d in domainCounts {
+        for t in domainCounts {
             let v = Values(
-                recipients: d.recipients, delivered: d.delivered, deferred: d.deferred, bounced: d.bounced,
+                recipients: t.recipients, delivered: t.delivered, deferred: t.deferred, bounced: t.bounced,
                 bytes: values.bytes)
-            let dk = DomainKey(start: domainStart, host: hostID, domain: d.domain)
+            let dk = DomainKey(start: domainStart, host: hostID, domain: t.domain)
             if sign > 0 {
-                domains[dk, default: Change()].add(v, at: receivedAt)
+                byDay[d].domains[dk, default: Change()].add(v, at: receivedAt)
             } else {
-                domains[dk, default: Change()].remove(v, at: receivedAt)
+                byDay[d].domains[dk, default: Change()].remove(v, at: receivedAt)
             }
         }
     }
@@ -543,10 +561,16 @@ extension BulkWriter {
     /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
     /// `including`: whether the buckets starting at a time are written (all by default).
     func applyAggregates(_ deltas: AggregateDeltas, including: (Int64) -> Bool = { _ in true }) throws {
+        for day in deltas.byDay { try applyAggregates(day, of: deltas, including: including) }
+    }
+
+    private func applyAggregates(
+        _ day: AggregateDeltas.Day, of deltas: AggregateDeltas, including: (Int64) -> Bool
+    ) throws {
         for span in BucketTable.messages.spans.reversed() {
             let changes =
                 span == BucketTable.messages.smallestSpan
-                ? deltas.messages : AggregateDeltas.folded(deltas.messages, into: span)
+                ? day.messages : AggregateDeltas.folded(day.messages, into: span)
             try applyBuckets(
                 changes, span: span, table: .messages, including: including,
                 // Left in the dictionary's order: comparing their four strings cost three times what the order
@@ -562,7 +586,7 @@ extension BulkWriter {
         for span in BucketTable.domains.spans.reversed() {
             let changes =
                 span == BucketTable.domains.smallestSpan
-                ? deltas.domains : AggregateDeltas.folded(deltas.domains, into: span)
+                ? day.domains : AggregateDeltas.folded(day.domains, into: span)
             try applyBuckets(
                 changes, span: span, table: .domains, including: including,
                 order: { deltas.sortInKeyOrder(&$0, of: changes) },
