@@ -182,7 +182,7 @@ struct AggregateDeltas {
     private(set) var byDay: [Day] = []
     /// Where the last message's day is in `byDay`.
     private var lastDayIndex = -1
-    /// Room reserved in a new day's dictionaries (`init`).
+    /// Room reserved in a new day's dictionaries (`init`), while there are few.
     private let reserve: Int
     /// Every relay name seen, by number.
     private(set) var hostNames: [String] = []
@@ -231,10 +231,13 @@ struct AggregateDeltas {
         if let i = byDay.firstIndex(where: { $0.start == day }) {
             lastDayIndex = i
         } else {
+            // Room for the usual few days only (the newest two, older ones a late message changes until the
+            // batch ends): a log out of time order may touch many.
+            let room = byDay.count < 4 ? reserve : 0
             byDay.append(
                 Day(
-                    start: day, messages: Dictionary(minimumCapacity: reserve / 4),
-                    domains: Dictionary(minimumCapacity: reserve)))
+                    start: day, messages: Dictionary(minimumCapacity: room / 4),
+                    domains: Dictionary(minimumCapacity: room)))
             lastDayIndex = byDay.count - 1
         }
         return lastDayIndex
