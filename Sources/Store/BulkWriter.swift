@@ -320,7 +320,7 @@ struct BulkWriter {
         // Through a buffer pointer: `writes[i].record` would copy the record.
         func bindAll(_ st: OpaquePointer) {
             writes.withUnsafeBufferPointer { w in
-                for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), w[p.index].record, p) }
+                for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), w.baseAddress! + p.index, p) }
             }
         }
         bindAll(st)
@@ -374,31 +374,32 @@ struct BulkWriter {
     }
 
     /// Binds one `messages` row at parameters `at + 1 …`.
-    private func bindMessage(_ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, _ p: PendingMessage) {
+    /// `w`'s record is read in place: passed by value, it was copied (a retain and a release of each string).
+    private func bindMessage(_ st: OpaquePointer, _ at: Int32, _ w: UnsafePointer<MessageWrite>, _ p: PendingMessage) {
         bindMessage(
-            st, at, m, recipients: p.recipients, delivered: p.delivered, deferred: p.deferred, bounced: p.bounced)
+            st, at, w, recipients: p.recipients, delivered: p.delivered, deferred: p.deferred, bounced: p.bounced)
     }
 
     private func bindMessage(
-        _ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, recipients: Int64, delivered: Int64, deferred: Int64,
-        bounced: Int64
+        _ st: OpaquePointer, _ at: Int32, _ w: UnsafePointer<MessageWrite>, recipients: Int64, delivered: Int64,
+        deferred: Int64, bounced: Int64
     ) {
-        bind(st, at + 1, m.rowID!)
-        bind(st, at + 2, m.host)
-        bind(st, at + 3, m.mta, Self.mtaTexts)
-        bind(st, at + 4, m.queueID)
-        bind(st, at + 5, m.messageID)
-        bind(st, at + 6, m.origin, Self.originTexts)
-        bind(st, at + 7, m.account)
-        bind(st, at + 8, m.clientIP)
-        bind(st, at + 9, m.clientName)
-        bind(st, at + 10, m.saslMethod)
-        bind(st, at + 11, m.sender)
-        bindDomain(st, at + 12, of: m.sender)
-        bind(st, at + 13, m.size)
-        bind(st, at + 14, m.announcedRecipients.map(Int64.init))
-        bind(st, at + 15, m.receivedAt)
-        bind(st, at + 16, m.completedAt)
+        bind(st, at + 1, w.pointee.record.rowID!)
+        bind(st, at + 2, w.pointee.record.host)
+        bind(st, at + 3, w.pointee.record.mta, Self.mtaTexts)
+        bind(st, at + 4, w.pointee.record.queueID)
+        bind(st, at + 5, w.pointee.record.messageID)
+        bind(st, at + 6, w.pointee.record.origin, Self.originTexts)
+        bind(st, at + 7, w.pointee.record.account)
+        bind(st, at + 8, w.pointee.record.clientIP)
+        bind(st, at + 9, w.pointee.record.clientName)
+        bind(st, at + 10, w.pointee.record.saslMethod)
+        bind(st, at + 11, w.pointee.record.sender)
+        bindDomain(st, at + 12, of: w.pointee.record.sender)
+        bind(st, at + 13, w.pointee.record.size)
+        bind(st, at + 14, w.pointee.record.announcedRecipients.map(Int64.init))
+        bind(st, at + 15, w.pointee.record.receivedAt)
+        bind(st, at + 16, w.pointee.record.completedAt)
         bind(st, at + 17, recipients)
         bind(st, at + 18, delivered)
         bind(st, at + 19, deferred)
@@ -440,10 +441,12 @@ struct BulkWriter {
         let domainIDs = m.recipients.map { deltas.domainID(of: $0.address) }
         let domains = domainIDs.map { $0 < 0 ? nil : deltas.domainNames.strings[Int($0)] }
         let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
-        try run(insert) { st in
-            bindMessage(
-                st, 0, m, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
-                bounced: bounced)
+        try withUnsafePointer(to: w) { w in
+            try run(insert) { st in
+                bindMessage(
+                    st, 0, w, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                    bounced: bounced)
+            }
         }
         // The recipients last first (the last row of a repeated address is the one kept), and only those whose row
         // changes; stored rows the rewrite lacks are deleted.
@@ -550,7 +553,8 @@ struct BulkWriter {
         }
     }
 
-    static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+    /// `SQLITE_STATIC`, a constant (a stored `static let` costs a `swift_once` check per value bound).
+    @inline(__always) static var staticText: sqlite3_destructor_type? { nil }
 }
 
 /// The raw values of an enumeration's cases as C strings, made once and never freed: bound `SQLITE_STATIC`, without
