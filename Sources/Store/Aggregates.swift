@@ -318,11 +318,13 @@ struct AggregateDeltas {
         }
     }
 
+    /// Ranks the domains numbered since the last call, for `sortInKeyOrder`.
+    mutating func rankDomains() { domainNames.rankAdded() }
+
     /// Sorts `indices` of `changes` in the table's key order (span, start, host, domain) comparing numbers only: the
-    /// hosts and domains they name are ranked first, by their bytes, as the table orders them.
+    /// hosts and domains they name are ranked by their bytes, as the table orders them (`rankDomains()` first).
     func sortInKeyOrder(_ indices: inout [Dictionary<DomainKey, Change>.Index], of changes: [DomainKey: Change]) {
-        // Ranked among those named, by their bytes: few hosts, compared as strings; many domains (a new one for
-        // about every other bucket), compared in place in their table.
+        // Ranked among those named, by their bytes: few hosts, compared as strings.
         func ranks(_ ids: [Int32], count: Int, _ precedes: (Int32, Int32) -> Bool) -> [Int32] {
             var rank = [Int32](repeating: -1, count: count)
             var used: [Int32] = []
@@ -339,8 +341,8 @@ struct AggregateDeltas {
         let hostRank = ranks(keys.map(\.host), count: hosts.count) {
             byteOrder(hosts[Int($0)], hosts[Int($1)]) < 0
         }
-        let domains = domainNames
-        let domainRank = ranks(keys.map(\.domain), count: domains.strings.count) { domains.precedes($0, $1) }
+        // Ranked in the table of all (`rankDomains()`).
+        let domainRank = domainNames.rank
         var sorted = keys.indices.map { i in
             (start: keys[i].start, host: hostRank[Int(keys[i].host)], domain: domainRank[Int(keys[i].domain)], at: i)
         }
@@ -564,7 +566,8 @@ extension BulkWriter {
     /// bucket; a bucket left with no message is deleted, and one that lost a row at its first or last time gets them
     /// again (from the rows, written before this in the same transaction, or from its smaller buckets).
     /// `including`: whether the buckets starting at a time are written (all by default).
-    func applyAggregates(_ deltas: AggregateDeltas, including: (Int64) -> Bool = { _ in true }) throws {
+    func applyAggregates(_ deltas: inout AggregateDeltas, including: (Int64) -> Bool = { _ in true }) throws {
+        deltas.rankDomains()
         for day in deltas.byDay { try applyAggregates(day, of: deltas, including: including) }
     }
 
