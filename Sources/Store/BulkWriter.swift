@@ -148,40 +148,41 @@ struct BulkWriter {
         return head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
     }
 
-    // The multi-row INSERTs are `OR IGNORE`, and a row not inserted is seen in `sqlite3_changes`. A multi-row
-    // statement that could abort halfway (a plain INSERT, or OR REPLACE: a NOT NULL column without a default aborts)
-    // makes SQLite keep a statement journal of every page it changes, so it can undo its first rows; past 64 KiB
-    // that journal goes to a temporary file for the rest of the transaction. On the 200 MB Exim benchmark log that
-    // was 86,000 of the store thread's 141,000 `pwrite`s (BENCHMARKS.md).
-
-    /// Indexed by row count. A new message's row is inserted plainly: its id was never written (`replaces` is false).
+    /// Indexed by row count. A new message's row is a plain INSERT: its id was never written (`replaces` is false).
+    ///
+    /// `OR FAIL`, as every multi-row insert here: a statement that may abort halfway is given a statement journal, a
+    /// copy of every page it changes first (to undo its own rows), where one that fails keeps the rows before
+    /// the failure. Those are written again by the replacing statement that follows a conflict, and any other
+    /// failure rolls the whole transaction back. Past 64 KiB a statement journal went to a temporary file in
+    /// /var/tmp for the rest of the transaction: 86,000 of the 141,000 `pwrite` calls of the 200 MB Exim ingest.
     private static let newMessagesSQL = (0...messagesPerStatement).map {
-        insertSQL("INSERT OR IGNORE INTO messages (\(messageColumns))", columns: 20, rows: $0)
+        insertSQL("INSERT OR FAIL INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
-    /// The same rows should one of their ids be taken all the same: written as a rewrite would write them.
+    /// The same rows should the plain INSERT find one of their ids taken: written as a rewrite would write them.
     private static let replacedMessagesSQL = (0...messagesPerStatement).map {
         insertSQL("INSERT OR REPLACE INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
-    /// A repeated address (within a message, or a row already stored) is not inserted: such a statement's rows are
-    /// written again one by one with `replaceRecipientSQL`, in order, so the last row of an address is kept.
+    /// The table's `ON CONFLICT REPLACE` keeps the last row of a repeated address, as one insert per row did.
     private static let recipientsSQL = (0...recipientsPerStatement).map {
-        insertSQL("INSERT OR IGNORE INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+        insertSQL("INSERT INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
     }
-    private static let replaceRecipientSQL = insertSQL(
-        "INSERT OR REPLACE INTO recipients (\(recipientColumns))", columns: 10, rows: 1)
+    /// The same rows `OR FAIL` (see `newMessagesSQL`), for new messages: a repeated address (seldom) fails the
+    /// statement, and the rows are then written again by `recipientsSQL`.
+    private static let newRecipientsSQL = (0...recipientsPerStatement).map {
+        insertSQL("INSERT OR FAIL INTO recipients (\(recipientColumns))", columns: 10, rows: $0)
+    }
 
-    /// Rejects and auth failures go as many to a statement as messages do. Their tables have no key but the row id
-    /// SQLite assigns, and every NOT NULL column is bound: a row not inserted is an error.
+    /// Rejects and auth failures go as many to a statement as messages do.
     private static let rejectsSQL = (0...messagesPerStatement).map {
         insertSQL(
             """
-            INSERT OR IGNORE INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
+            INSERT OR FAIL INTO rejects (host, mta, at, kind, stage, queue_id, client_ip, client_name, login, sender,
                 recipient, code, dsn, reason, helo)
             """, columns: 15, rows: $0)
     }
     private static let authFailuresSQL = (0...messagesPerStatement).map {
         insertSQL(
-            "INSERT OR IGNORE INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
+            "INSERT OR FAIL INTO auth_failures (host, mta, at, client_ip, client_name, login, mechanism, reason)",
             columns: 8, rows: $0)
     }
 
@@ -198,7 +199,7 @@ struct BulkWriter {
             let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
             while start + perStatement <= rows.count {
                 for k in 0..<perStatement { bindRow(full, Int32(k) * columns, rows[start + k]) }
-                try check(finish(full, rebound: true), inserted: perStatement)
+                try check(finish(full, rebound: true))
                 start += perStatement
             }
         }
@@ -206,7 +207,7 @@ struct BulkWriter {
         let single = try db.cachedStatement(sql: sql[1]).sqliteStatement
         for row in rows[start...] {
             bindRow(single, 0, row)
-            try check(finish(single, rebound: true), inserted: 1)
+            try check(finish(single, rebound: true))
         }
     }
 
@@ -231,7 +232,7 @@ struct BulkWriter {
     private func writeMessages(_ writes: inout [MessageWrite], _ deltas: inout AggregateDeltas) throws {
         // Looked up once: the statement cache hashes the SQL, a few kilobytes.
         let fullMessages = try db.cachedStatement(sql: Self.newMessagesSQL[Self.messagesPerStatement]).sqliteStatement
-        let fullRecipients = try db.cachedStatement(sql: Self.recipientsSQL[Self.recipientsPerStatement])
+        let fullRecipients = try db.cachedStatement(sql: Self.newRecipientsSQL[Self.recipientsPerStatement])
             .sqliteStatement
         var messages: [PendingMessage] = []
         messages.reserveCapacity(Self.messagesPerStatement)
@@ -248,17 +249,13 @@ struct BulkWriter {
                 try rewriteMessage(&writes[index], &deltas)
                 continue
             }
-            let m = writes[index].record
-            guard m.rowID != nil else { throw StoreError("internal error: message \(m.queueID) has no row id") }
-            domains.removeAll(keepingCapacity: true)
-            for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
-            let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
-            messages.append(
-                PendingMessage(
-                    index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
-                    bounced: bounced))
+            guard writes[index].record.rowID != nil else {
+                throw StoreError("internal error: message \(writes[index].record.queueID) has no row id")
+            }
+            // The record is read in place, not copied (a retain and a release of each of its strings).
+            let count = Self.stage(writes[index].record, at: index, &messages, &domains, &tallies, &deltas)
             if messages.count == Self.messagesPerStatement { try flushMessages(&messages, writes, fullMessages) }
-            for i in m.recipients.indices {
+            for i in 0..<count {
                 recipients.append(PendingRecipient(message: index, recipient: i, domain: domains[i]))
                 if recipients.count == Self.recipientsPerStatement {
                     try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
@@ -267,12 +264,28 @@ struct BulkWriter {
             // An open message's recipients are shared with its correlator, which may change them again: dropped once
             // written, they are changed in place instead of copied. A finished message's are its last reference,
             // freed later.
-            if m.completedAt == nil { written.append(index) }
-            deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
-            Self.addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
+            if writes[index].record.completedAt == nil { written.append(index) }
         }
         try flushMessages(&messages, writes, fullMessages)
         try flushRecipients(&recipients, &writes, release: &written, deltas, fullRecipients)
+    }
+
+    /// Numbers the domains of `m`'s recipients into `domains`, queues its row in `messages` and adds it to the
+    /// aggregates; the number of its recipients.
+    private static func stage(
+        _ m: MessageRecord, at index: Int, _ messages: inout [PendingMessage], _ domains: inout [Int32],
+        _ tallies: inout [AggregateDeltas.DomainTally], _ deltas: inout AggregateDeltas
+    ) -> Int {
+        domains.removeAll(keepingCapacity: true)
+        for r in m.recipients { domains.append(deltas.domainID(of: r.address)) }
+        let (delivered, deferred, bounced) = outcomes(m.recipients)
+        messages.append(
+            PendingMessage(
+                index: index, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                bounced: bounced))
+        deltas.domainCounts(m.recipients, domains: domains, into: &tallies)
+        addToAggregates(m, delivered, deferred, bounced, tallies, &deltas)
+        return m.recipients.count
     }
 
     private static func outcomes(_ recipients: [RecipientRecord]) -> (Int64, Int64, Int64) {
@@ -305,15 +318,23 @@ struct BulkWriter {
         let st =
             pending.count == Self.messagesPerStatement
             ? full : try db.cachedStatement(sql: Self.newMessagesSQL[pending.count]).sqliteStatement
-        for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), writes[p.index].record, p) }
-        try check(finish(st, rebound: true))
-        if changes < pending.count {
-            // Not expected: a row id taken all the same is replaced, as a rewrite would (the rows inserted are
-            // written again, the same).
-            let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
-            for (k, p) in pending.enumerated() { bindMessage(replace, Int32(k * 20), writes[p.index].record, p) }
-            try check(finish(replace, rebound: true))
+        // Through a buffer pointer: `writes[i].record` would copy the record.
+        func bindAll(_ st: OpaquePointer) {
+            writes.withUnsafeBufferPointer { w in
+                for (k, p) in pending.enumerated() { bindMessage(st, Int32(k * 20), w.baseAddress! + p.index, p) }
+            }
         }
+        bindAll(st)
+        var rc = finish(st, rebound: true)
+        // GRDB turns on extended result codes: a taken row id is SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift
+        // does not import.
+        if rc == SQLITE_CONSTRAINT | (6 << 8) {
+            // Not expected: a row id taken all the same is replaced, as a rewrite would.
+            let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
+            bindAll(replace)
+            rc = finish(replace, rebound: true)
+        }
+        try check(rc)
     }
 
     /// Writes the waiting recipient rows in one statement, then releases the recipients of the open messages in
@@ -324,59 +345,62 @@ struct BulkWriter {
     ) throws {
         if !pending.isEmpty {
             defer { pending.removeAll(keepingCapacity: true) }
-            let st =
-                pending.count == Self.recipientsPerStatement
-                ? full : try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
-            for (k, p) in pending.enumerated() {
-                let at = Int32(k * 10)
-                bind(st, at + 1, writes[p.message].record.rowID!)
-                bindRecipient(
-                    st, at + 1, writes[p.message].record.recipients[p.recipient],
-                    domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
-            }
-            try check(finish(st, rebound: true))
-            if changes < pending.count {
-                // A repeated address: the rows again, in order, each replacing the row of its address.
-                let replace = try db.cachedStatement(sql: Self.replaceRecipientSQL).sqliteStatement
-                for p in pending {
-                    bind(replace, 1, writes[p.message].record.rowID!)
-                    bindRecipient(
-                        replace, 1, writes[p.message].record.recipients[p.recipient],
-                        domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
-                    try check(finish(replace, rebound: true))
+            // Through a buffer pointer, as `flushMessages` binds.
+            func bindAll(_ st: OpaquePointer) {
+                writes.withUnsafeBufferPointer { w in
+                    for (k, p) in pending.enumerated() {
+                        let at = Int32(k * 10)
+                        bind(st, at + 1, w[p.message].record.rowID!)
+                        bindRecipient(
+                            st, at + 1, w[p.message].record.recipients[p.recipient],
+                            domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                    }
                 }
             }
+            let st =
+                pending.count == Self.recipientsPerStatement
+                ? full : try db.cachedStatement(sql: Self.newRecipientsSQL[pending.count]).sqliteStatement
+            bindAll(st)
+            var rc = finish(st, rebound: true)
+            // SQLITE_CONSTRAINT_PRIMARYKEY (see `flushMessages`): a repeated address.
+            if rc == SQLITE_CONSTRAINT | (6 << 8) {
+                let replace = try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
+                bindAll(replace)
+                rc = finish(replace, rebound: true)
+            }
+            try check(rc)
         }
         for i in release { writes[i].record.recipients = [] }
         release.removeAll(keepingCapacity: true)
     }
 
     /// Binds one `messages` row at parameters `at + 1 …`.
-    private func bindMessage(_ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, _ p: PendingMessage) {
+    /// `w`'s record is read in place: passed by value, it was copied (a retain and a release of each string).
+    private func bindMessage(_ st: OpaquePointer, _ at: Int32, _ w: UnsafePointer<MessageWrite>, _ p: PendingMessage) {
         bindMessage(
-            st, at, m, recipients: p.recipients, delivered: p.delivered, deferred: p.deferred, bounced: p.bounced)
+            st, at, w, recipients: p.recipients, delivered: p.delivered, deferred: p.deferred, bounced: p.bounced)
     }
 
     private func bindMessage(
-        _ st: OpaquePointer, _ at: Int32, _ m: MessageRecord, recipients: Int64, delivered: Int64, deferred: Int64,
-        bounced: Int64
+        _ st: OpaquePointer, _ at: Int32, _ w: UnsafePointer<MessageWrite>, recipients: Int64, delivered: Int64,
+        deferred: Int64, bounced: Int64
     ) {
-        bind(st, at + 1, m.rowID!)
-        bind(st, at + 2, m.host)
-        bind(st, at + 3, m.mta.rawValue)
-        bind(st, at + 4, m.queueID)
-        bind(st, at + 5, m.messageID)
-        bind(st, at + 6, m.origin.rawValue)
-        bind(st, at + 7, m.account)
-        bind(st, at + 8, m.clientIP)
-        bind(st, at + 9, m.clientName)
-        bind(st, at + 10, m.saslMethod)
-        bind(st, at + 11, m.sender)
-        bindDomain(st, at + 12, of: m.sender)
-        bind(st, at + 13, m.size)
-        bind(st, at + 14, m.announcedRecipients.map(Int64.init))
-        bind(st, at + 15, m.receivedAt)
-        bind(st, at + 16, m.completedAt)
+        bind(st, at + 1, w.pointee.record.rowID!)
+        bind(st, at + 2, w.pointee.record.host)
+        bind(st, at + 3, w.pointee.record.mta, Self.mtaTexts)
+        bind(st, at + 4, w.pointee.record.queueID)
+        bind(st, at + 5, w.pointee.record.messageID)
+        bind(st, at + 6, w.pointee.record.origin, Self.originTexts)
+        bind(st, at + 7, w.pointee.record.account)
+        bind(st, at + 8, w.pointee.record.clientIP)
+        bind(st, at + 9, w.pointee.record.clientName)
+        bind(st, at + 10, w.pointee.record.saslMethod)
+        bind(st, at + 11, w.pointee.record.sender)
+        bindDomain(st, at + 12, of: w.pointee.record.sender)
+        bind(st, at + 13, w.pointee.record.size)
+        bind(st, at + 14, w.pointee.record.announcedRecipients.map(Int64.init))
+        bind(st, at + 15, w.pointee.record.receivedAt)
+        bind(st, at + 16, w.pointee.record.completedAt)
         bind(st, at + 17, recipients)
         bind(st, at + 18, delivered)
         bind(st, at + 19, deferred)
@@ -388,7 +412,7 @@ struct BulkWriter {
         bind(st, at + 1, r.address)
         bind(st, at + 2, domain)
         bind(st, at + 3, r.originalAddress)
-        bind(st, at + 4, r.outcome.rawValue)
+        bind(st, at + 4, r.outcome, Self.outcomeTexts)
         bind(st, at + 5, r.dsn)
         bind(st, at + 6, r.relay)
         bind(st, at + 7, r.reply)
@@ -399,7 +423,7 @@ struct BulkWriter {
     /// Rewrites a message written earlier (while it was open), one statement per row.
     private func rewriteMessage(_ w: inout MessageWrite, _ deltas: inout AggregateDeltas) throws {
         let insert = try db.cachedStatement(sql: Self.replacedMessagesSQL[1])
-        let insertRecipient = try db.cachedStatement(sql: Self.replaceRecipientSQL)
+        let insertRecipient = try db.cachedStatement(sql: Self.recipientsSQL[1])
         let deleteRecipient = try db.cachedStatement(sql: "DELETE FROM recipients WHERE message = ? AND address = ?")
         var columns: [UInt8] = []
         // An open message's recipients are shared with its correlator, which may change them again: dropped here,
@@ -418,10 +442,12 @@ struct BulkWriter {
         let domainIDs = m.recipients.map { deltas.domainID(of: $0.address) }
         let domains = domainIDs.map { $0 < 0 ? nil : deltas.domainNames.strings[Int($0)] }
         let (delivered, deferred, bounced) = Self.outcomes(m.recipients)
-        try run(insert) { st in
-            bindMessage(
-                st, 0, m, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
-                bounced: bounced)
+        try withUnsafePointer(to: w) { w in
+            try run(insert) { st in
+                bindMessage(
+                    st, 0, w, recipients: Int64(m.recipientCount), delivered: delivered, deferred: deferred,
+                    bounced: bounced)
+            }
         }
         // The recipients last first (the last row of a repeated address is the one kept), and only those whose row
         // changes; stored rows the rewrite lacks are deleted.
@@ -467,7 +493,7 @@ struct BulkWriter {
     /// Steps a bound statement that returns no row, resets it and releases its bound text; its result code.
     /// `rebound`: every parameter is bound again before each run (the multi-row inserts), so the text left bound is
     /// never read and is not unbound (a loop over hundreds of parameters).
-    private func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
+    func finish(_ st: OpaquePointer, rebound: Bool = false) -> Int32 {
         let rc = sqlite3_step(st)
         sqlite3_reset(st)
         // Unbinds the arena's text before the arena is reused (cheap: no bound value owns memory).
@@ -476,22 +502,10 @@ struct BulkWriter {
         return rc
     }
 
-    private func check(_ rc: Int32) throws {
+    func check(_ rc: Int32) throws {
         guard rc == SQLITE_DONE else {
             throw DatabaseError(
                 resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
-    }
-
-    /// Rows inserted, updated or deleted by the last statement run.
-    private var changes: Int { Int(sqlite3_changes(db.sqliteConnection)) }
-
-    /// `check(rc)`, and that an `INSERT OR IGNORE` into a table keyed only by its row id inserted all `inserted` rows
-    /// (a row is left out only for a NULL in a NOT NULL column).
-    private func check(_ rc: Int32, inserted: Int) throws {
-        try check(rc)
-        guard changes == inserted else {
-            throw StoreError("internal error: \(inserted - changes) of \(inserted) rows not inserted (a NULL value)")
         }
     }
 
@@ -514,6 +528,16 @@ struct BulkWriter {
         }
     }
 
+    /// Binds `v`'s raw value, one of `constants`.
+    @inline(__always) func bind<Value>(_ st: OpaquePointer, _ i: Int32, _ v: Value, _ constants: ConstantTexts<Value>) {
+        guard let k = constants.values.firstIndex(of: v) else { return bind(st, i, v.rawValue) }
+        sqlite3_bind_text(st, i, constants.texts[k], constants.counts[k], Self.staticText)
+    }
+
+    private static let mtaTexts = ConstantTexts(MTA.allCases)
+    private static let originTexts = ConstantTexts([MessageOrigin.smtp, .local, .generated, .unknown])
+    private static let outcomeTexts = ConstantTexts([RecipientOutcome.delivered, .deferred, .bounced, .pending])
+
     /// Binds `MessageRecord.domain(of: address)` from the address's bytes: a `String` is made only to lower its case.
     func bindDomain(_ st: OpaquePointer, _ i: Int32, of address: String) {
         var address = address
@@ -530,7 +554,28 @@ struct BulkWriter {
         }
     }
 
-    static let staticText = unsafeBitCast(0, to: sqlite3_destructor_type.self)
+    /// `SQLITE_STATIC`, a constant (a stored `static let` costs a `swift_once` check per value bound).
+    @inline(__always) static var staticText: sqlite3_destructor_type? { nil }
+}
+
+/// The raw values of an enumeration's cases as C strings, made once and never freed: bound `SQLITE_STATIC`, without
+/// the arena's copy (a retain, a copy and a release per value bound, for a message's MTA and origin and a
+/// recipient's outcome). Sendable: the bytes are never written after `init`.
+struct ConstantTexts<Value: RawRepresentable & Equatable>: @unchecked Sendable where Value.RawValue == String {
+    let values: [Value]
+    let texts: [UnsafePointer<CChar>]
+    let counts: [Int32]
+
+    init(_ values: [Value]) {
+        self.values = values
+        texts = values.map { v in
+            let c = Array(v.rawValue.utf8CString)
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: c.count)
+            p.initialize(from: c, count: c.count)
+            return UnsafePointer(p)
+        }
+        counts = values.map { Int32($0.rawValue.utf8.count) }
+    }
 }
 
 /// Bytes of the text bound to one statement execution, kept still until `reset()`: a copy costs a `memcpy` into a

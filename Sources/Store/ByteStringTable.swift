@@ -12,6 +12,10 @@ struct ByteStringTable {
     private var hashes: [UInt64] = []
     /// Open addressing: a string's number, or -1.
     private var slots = [Int32](repeating: -1, count: 256)
+    /// The numbers of the strings ranked by `rankAdded()`, in their bytes' order.
+    private var ordered: [Int32] = []
+    /// Each string's place in `ordered`, by number.
+    private(set) var rank: [Int32] = []
 
     init() {}
 
@@ -41,6 +45,46 @@ struct ByteStringTable {
     mutating func id(of string: String) -> Int32 {
         var s = string
         return s.withUTF8 { id(of: $0) }
+    }
+
+    /// Ranks the strings numbered since the last call among the others (`rank`): they are sorted, then merged into
+    /// the order kept, so each string is sorted about once a run rather than at every write of the buckets.
+    mutating func rankAdded() {
+        guard ordered.count < strings.count else { return }
+        var added = Array(Int32(ordered.count)..<Int32(strings.count))
+        added.sort { precedes($0, $1) }
+        var merged: [Int32] = []
+        merged.reserveCapacity(strings.count)
+        var i = 0
+        var j = 0
+        while i < ordered.count && j < added.count {
+            if precedes(added[j], ordered[i]) {
+                merged.append(added[j])
+                j += 1
+            } else {
+                merged.append(ordered[i])
+                i += 1
+            }
+        }
+        merged += ordered[i...]
+        merged += added[j...]
+        ordered = merged
+        rank = [Int32](repeating: 0, count: strings.count)
+        for (r, id) in ordered.enumerated() { rank[Int(id)] = Int32(r) }
+    }
+
+    /// Whether string `a`'s bytes sort before string `b`'s, as SQLite's BINARY collation orders them.
+    func precedes(_ a: Int32, _ b: Int32) -> Bool {
+        let ra = ranges[Int(a)]
+        let rb = ranges[Int(b)]
+        return bytes.withUnsafeBufferPointer { p in
+            let n = min(ra.count, rb.count)
+            if n > 0, let base = p.baseAddress {
+                let c = memcmp(base + ra.lowerBound, base + rb.lowerBound, n)
+                if c != 0 { return c < 0 }
+            }
+            return ra.count < rb.count
+        }
     }
 
     private func equals(_ i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {

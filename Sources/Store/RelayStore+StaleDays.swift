@@ -93,7 +93,7 @@ extension BulkWriter {
     func writeDays(before day: Int64, of deltas: inout AggregateDeltas, _ pending: PendingAggregates) throws {
         let done = deltas.days.filter { $0 < day }
         guard !done.isEmpty else { return }
-        try applyAggregates(deltas) { $0 < day }
+        try applyAggregates(&deltas) { $0 < day }
         deltas.removeDays(before: day)
         let listed = done.intersection(pending.listed)
         guard !listed.isEmpty else { return }
@@ -109,8 +109,8 @@ extension BulkWriter {
         let rebuilt = Set(listed.filter { pending.lost || !pending.listed.contains($0) })
         // Changes to a day built again are not applied first: its buckets lack others' changes, so taking a message
         // out could leave one with no message in the rows to take its first and last times from.
-        if let deltas {
-            try applyAggregates(deltas) {
+        if var deltas {
+            try applyAggregates(&deltas) {
                 !rebuilt.contains(AggregateDeltas.start(of: $0, span: RelayStore.daySeconds))
             }
         }
