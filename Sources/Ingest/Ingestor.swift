@@ -164,6 +164,7 @@ package final class Ingestor {
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
         try store.prepareForIngest()
+        defer { store.endIngest() }
         let runID = try store.beginRun(at: started)
         // Days a failed or killed run left with stale buckets are built again from their rows.
         try store.writePendingAggregates()

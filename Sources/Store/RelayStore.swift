@@ -312,11 +312,25 @@ package final class RelayStore: @unchecked Sendable {
         }
     }
 
-    /// Sets the connection up for an ingest: a page cache of 1 MiB, not SQLite's 2 MiB. An ingest's batches append
-    /// to the tables' and indexes' ends and upsert a few thousand buckets; the smaller cache cost no time measured on
-    /// the 1 GB benchmark logs, and kept the 4 GB Exim log's peak memory under 64 MiB (BENCHMARKS.md).
+    /// Sets the connection up for an ingest's batches, until `endIngest()`:
+    /// - a page cache of 1 MiB, not SQLite's 2 MiB. An ingest's batches append to the tables' and indexes' ends and
+    ///   upsert a few thousand buckets; the smaller cache cost no time measured on the 1 GB benchmark logs, and kept
+    ///   the 4 GB Exim log's peak memory under 64 MiB (BENCHMARKS.md);
+    /// - statement journals in memory. A multi-row bucket upsert may abort halfway (its DO UPDATE checks NOT NULL
+    ///   with ABORT), so SQLite copies every page it changes first; past 64 KiB in a transaction that copy went to a
+    ///   temporary file in /var/tmp (22,000 of the 50,000 `pwrite` calls of the 200 MB Exim ingest). In memory it is
+    ///   one statement's pages, freed when the statement ends.
     package func prepareForIngest() throws {
-        try writeOutsideTransaction { db in try db.execute(sql: "PRAGMA cache_size = -1024") }
+        try writeOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA cache_size = -1024")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+    }
+
+    /// Ends what `prepareForIngest()` set for the batches: the temporary tables of the queries run next (the hours
+    /// of account activity) go to files again, as SQLite's default, not to memory.
+    package func endIngest() {
+        try? writeOutsideTransaction { db in try db.execute(sql: "PRAGMA temp_store = DEFAULT") }
     }
 
     /// Rolls back what an ingest wrote since its last commit, if anything (a run that ends on an error between
