@@ -447,7 +447,10 @@ package final class Ingestor {
         case .exim:
             mtaCounts.exim += 1
             // Exim's own lines name no host: the default stays without a call.
-            if !hostIsDefault || (options.host == nil && envelope.host != nil) { updateHost(of: envelope) }
+            // A change of host here is one for the next Postfix line too: its index is looked up again.
+            if !hostIsDefault || (options.host == nil && envelope.host != nil), updateHost(of: envelope) {
+                postfixHostIndex = -1
+            }
             return exim.consume(envelope, host: hostString, position: SourcePosition(file: file, line: number))
         }
     }
