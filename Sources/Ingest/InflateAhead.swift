@@ -30,7 +30,7 @@ final class InflateAhead {
         var filled: [Block] = []
         var stopped = false
         var finished = false
-        let buffers: [UnsafeMutableRawBufferPointer]
+        var buffers: [UnsafeMutableRawBufferPointer]
 
         init(blockSize: Int, blocks: Int) {
             buffers = (0..<blocks).map { _ in .allocate(byteCount: blockSize, alignment: 16) }
@@ -102,6 +102,22 @@ final class InflateAhead {
             while !finished { condition.wait() }
             condition.unlock()
         }
+
+        /// Once the last block is read: waits for the thread, which has handed it on and returns, and frees the blocks.
+        func release() {
+            stop()
+            condition.lock()
+            defer { condition.unlock() }
+            for b in buffers { b.deallocate() }
+            buffers = []
+            free = []
+        }
+
+        var holdsBlocks: Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            return !buffers.isEmpty
+        }
     }
 
     /// Hands `fill` to the inflating thread, which alone calls it from then on.
@@ -119,6 +135,9 @@ final class InflateAhead {
     private var error: (any Error)?
     /// Stored bytes read by the inflating thread once the block being read was filled.
     private(set) var storedBytesRead: Int64
+
+    /// Whether the blocks are still allocated (freed once the last is read).
+    var holdsBlocks: Bool { channel.holdsBlocks }
 
     /// Starts the inflating thread. `storedBytesRead`: the stored bytes read before it starts.
     init(blockSize: Int = 1 << 20, blocks: Int = 2, storedBytesRead: Int64, fill: @escaping Fill) {
@@ -152,6 +171,8 @@ final class InflateAhead {
                 if block.count < block.buffer.count {
                     ended = true
                     error = block.error
+                    // The source is kept until the run ends: its blocks are not.
+                    channel.release()
                 }
             }
             if ended {

@@ -76,6 +76,27 @@ import Testing
         #expect(throws: Boom.self) { try withUnsafeMutableBytes(of: &one) { try ahead.read(into: $0) } }
     }
 
+    /// Read to its end, or to an error, it holds its blocks no longer: a run keeps every file's source until it ends,
+    /// and each gzip file read would otherwise keep two blocks (2 MiB) until then.
+    @Test(arguments: [nil, 100] as [Int?])
+    func theBlocksAreFreedOnceTheLastIsRead(failAt: Int?) throws {
+        let content = [UInt8](repeating: 0x41, count: 300)
+        let ahead = InflateAhead(
+            blockSize: 64, blocks: 2, storedBytesRead: 0, fill: Source(content, step: 9, failAt: failAt).fill)
+        #expect(ahead.holdsBlocks)
+        let (bytes, error) = drain(ahead, piece: 13)
+        #expect(bytes.count == failAt ?? 300)
+        #expect((error == nil) == (failAt == nil))
+        #expect(!ahead.holdsBlocks)
+        // The end, or the error, is read again all the same.
+        var one: UInt8 = 0
+        if failAt == nil {
+            #expect(try withUnsafeMutableBytes(of: &one) { try ahead.read(into: $0) } == 0)
+        } else {
+            #expect(throws: Boom.self) { try withUnsafeMutableBytes(of: &one) { try ahead.read(into: $0) } }
+        }
+    }
+
     /// Dropped with blocks unread and its thread waiting for a free one: the drop returns (its thread, woken and
     /// stopped, is waited for without a deadlock), and `fill` is not called again.
     @Test func droppingItStopsTheThread() throws {
