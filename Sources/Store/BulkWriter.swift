@@ -148,7 +148,8 @@ struct BulkWriter {
         return head + " VALUES " + Array(repeating: row, count: rows).joined(separator: ",")
     }
 
-    /// Indexed by row count. A new message's row is a plain INSERT: its id was never written (`replaces` is false).
+    /// Indexed by row count. A new message's row is inserted, not replaced: its id was never written (`replaces` is
+    /// false).
     ///
     /// `OR FAIL`, as every multi-row insert here: a statement that may abort halfway is given a statement journal, a
     /// copy of every page it changes first (to undo its own rows), where one that fails keeps the rows before
@@ -158,7 +159,7 @@ struct BulkWriter {
     private static let newMessagesSQL = (0...messagesPerStatement).map {
         insertSQL("INSERT OR FAIL INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
-    /// The same rows should the plain INSERT find one of their ids taken: written as a rewrite would write them.
+    /// The same rows should the insert find one of their ids taken: written as a rewrite would write them.
     private static let replacedMessagesSQL = (0...messagesPerStatement).map {
         insertSQL("INSERT OR REPLACE INTO messages (\(messageColumns))", columns: 20, rows: $0)
     }
@@ -325,16 +326,12 @@ struct BulkWriter {
             }
         }
         bindAll(st)
-        var rc = finish(st, rebound: true)
-        // GRDB turns on extended result codes: a taken row id is SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift
-        // does not import.
-        if rc == SQLITE_CONSTRAINT | (6 << 8) {
+        if try finishFindingKeyTaken(st) {
             // Not expected: a row id taken all the same is replaced, as a rewrite would.
             let replace = try db.cachedStatement(sql: Self.replacedMessagesSQL[pending.count]).sqliteStatement
             bindAll(replace)
-            rc = finish(replace, rebound: true)
+            try check(finish(replace, rebound: true))
         }
-        try check(rc)
     }
 
     /// Writes the waiting recipient rows in one statement, then releases the recipients of the open messages in
@@ -361,17 +358,25 @@ struct BulkWriter {
                 pending.count == Self.recipientsPerStatement
                 ? full : try db.cachedStatement(sql: Self.newRecipientsSQL[pending.count]).sqliteStatement
             bindAll(st)
-            var rc = finish(st, rebound: true)
-            // SQLITE_CONSTRAINT_PRIMARYKEY (see `flushMessages`): a repeated address.
-            if rc == SQLITE_CONSTRAINT | (6 << 8) {
+            if try finishFindingKeyTaken(st) {
+                // A repeated address: the table's ON CONFLICT REPLACE keeps its last row.
                 let replace = try db.cachedStatement(sql: Self.recipientsSQL[pending.count]).sqliteStatement
                 bindAll(replace)
-                rc = finish(replace, rebound: true)
+                try check(finish(replace, rebound: true))
             }
-            try check(rc)
         }
         for i in release { writes[i].record.recipients = [] }
         release.removeAll(keepingCapacity: true)
+    }
+
+    /// Runs `st`, a bound `OR FAIL` multi-row insert: true if a row's key was taken (GRDB turns on extended result
+    /// codes: SQLITE_CONSTRAINT_PRIMARYKEY, a C macro Swift does not import), the rows before it kept, for the
+    /// caller to write every row again with a replacing statement; any other failure is thrown.
+    private func finishFindingKeyTaken(_ st: OpaquePointer) throws -> Bool {
+        let rc = finish(st, rebound: true)
+        if rc == SQLITE_CONSTRAINT | (6 << 8) { return true }
+        try check(rc)
+        return false
     }
 
     /// Binds one `messages` row at parameters `at + 1 …`.
