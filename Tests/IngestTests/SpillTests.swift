@@ -297,13 +297,6 @@ import Testing
     /// back first must not push them to a later final batch (a crash or a failed write between the two would leave
     /// committed checkpoints past lines whose changes no committed state holds).
     @Test func theFirstFinalFlushSavesTheStatesOfStaleMessages() throws {
-        let dir = try SpillTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("r.sqlite").path
-        let correlator = PostfixCorrelator(rowIDs: RowIDAllocator(next: 1))
-        let feeder = try CorrelatorFeed(correlator, path: path, file: "t.log")
-        func feed(_ lines: [String]) { feeder.feed(lines) }
-        func flushAndWrite() throws { try feeder.flushAndWrite() }
         func message(_ qid: String, day: String) -> [String] {
             [
                 "Nov \(day) 10:00:00 relay1 postfix/smtpd[100]: \(qid): client=unknown[192.0.2.5]",
@@ -314,35 +307,13 @@ import Testing
                     + "status=deferred (connect to mx.dest.example: Connection timed out)",
             ]
         }
-        feed(message("4AB12C3D", day: " 1"))
-        try flushAndWrite()  // its state saved and committed
-        try flushAndWrite()  // a batch without it: it may be spilled
-        correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
-        #expect(correlator.spillCounts.spilled == 1)
-        // Weeks later, a message changed in a batch that saves no states (not the batchesPerCommit-th).
-        feed(message("5BC23D4E", day: "25"))
-        let uncommitted = correlator.flush(final: false, savingStates: false)
-        #expect(uncommitted.openStates.isEmpty)
-        // The run's end: the first message expires; the final flush commits.
-        let cutoff = try #require(
-            Calendar(identifier: .gregorian).date(
-                from: DateComponents(timeZone: TimeZone(identifier: "UTC"), year: 2026, month: 11, day: 15)))
-        #expect(correlator.expire(lastSeenBefore: Int64(cutoff.timeIntervalSince1970)) == 1)
-        let first = correlator.flush(final: true)
-        #expect(
-            first.openStates.contains { $0.id.key == "5BC23D4E" },
-            "the committing final flush left the stale message's state for a later batch")
+        try Self.expectTheFirstFinalFlushSavesTheStaleState(
+            PostfixCorrelator(rowIDs: RowIDAllocator(next: 1)), file: "t.log",
+            spilled: message("4AB12C3D", day: " 1"), stale: message("5BC23D4E", day: "25"), staleKey: "5BC23D4E")
     }
 
     /// The same for Exim.
     @Test func theFirstFinalFlushSavesTheStatesOfStaleEximMessages() throws {
-        let dir = try SpillTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("r.sqlite").path
-        let correlator = EximCorrelator(rowIDs: RowIDAllocator(next: 1))
-        let feeder = try CorrelatorFeed(correlator, path: path, file: "mainlog")
-        func feed(_ lines: [String]) { feeder.feed(lines) }
-        func flushAndWrite() throws { try feeder.flushAndWrite() }
         func message(_ id: String, day: String) -> [String] {
             [
                 "2026-11-\(day) 10:00:00 \(id) <= a@shop.example H=(pc) [192.0.2.5]:1 P=esmtp S=1000 "
@@ -351,20 +322,39 @@ import Testing
                     + "Connection timed out",
             ]
         }
-        feed(message("1xQ5bl-000000002Lx-1Osk", day: "01"))
-        try flushAndWrite()
-        try flushAndWrite()
+        try Self.expectTheFirstFinalFlushSavesTheStaleState(
+            EximCorrelator(rowIDs: RowIDAllocator(next: 1)), file: "mainlog",
+            spilled: message("1xQ5bl-000000002Lx-1Osk", day: "01"),
+            stale: message("1xQDle-000000002W9-0aCp", day: "25"),
+            staleKey: "1xQDle-000000002W9-0aCp")
+    }
+
+    /// The scenario of both tests: `spilled`, a message of November 1st, is saved, committed and spilled; `stale`, one
+    /// of the 25th, is changed in a batch that saves no states; the first expires (cutoff the 15th), and the final
+    /// flush must hold `stale`'s state.
+    private static func expectTheFirstFinalFlushSavesTheStaleState(
+        _ correlator: any Correlator, file: String, spilled: [String], stale: [String], staleKey: String
+    ) throws {
+        let dir = try SpillTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        let feeder = try CorrelatorFeed(correlator, path: path, file: file)
+        feeder.feed(spilled)
+        try feeder.flushAndWrite()  // its state saved and committed
+        try feeder.flushAndWrite()  // a batch without it: it may be spilled
         correlator.spill(beyond: 0, reader: try OpenStateReader(path: path))
         #expect(correlator.spillCounts.spilled == 1)
-        feed(message("1xQDle-000000002W9-0aCp", day: "25"))
+        // Weeks later, a message changed in a batch that saves no states (not the batchesPerCommit-th).
+        feeder.feed(stale)
         #expect(correlator.flush(final: false, savingStates: false).openStates.isEmpty)
+        // The run's end: the first message expires; the final flush commits.
         let cutoff = try #require(
             Calendar(identifier: .gregorian).date(
                 from: DateComponents(timeZone: TimeZone(identifier: "UTC"), year: 2026, month: 11, day: 15)))
         #expect(correlator.expire(lastSeenBefore: Int64(cutoff.timeIntervalSince1970)) == 1)
         let first = correlator.flush(final: true)
         #expect(
-            first.openStates.contains { $0.id.key == "1xQDle-000000002W9-0aCp" },
+            first.openStates.contains { $0.id.key == staleKey },
             "the committing final flush left the stale message's state for a later batch")
     }
 }
