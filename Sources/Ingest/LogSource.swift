@@ -255,11 +255,7 @@ package final class LogSource {
         guard buffer.count > 0 else { return 0 }
         let n: Int
         if peekedIndex < peeked.count {
-            n = min(buffer.count, peeked.count - peekedIndex)
-            peeked.withUnsafeBytes {
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[peekedIndex..<peekedIndex + n]))
-            }
-            peekedIndex += n
+            n = copyOut(peeked, from: &peekedIndex, into: buffer)
         } else if let error = peekError {
             peekError = nil
             throw error
@@ -330,15 +326,7 @@ package final class LogSource {
         let ahead = InflateAhead(storedBytesRead: stored) { output in
             do {
                 let n = try inflater.inflate(into: output) { buffer in
-                    if pendingIndex < pending.count {
-                        let n = min(buffer.count, pending.count - pendingIndex)
-                        pending.withUnsafeBytes {
-                            buffer.copyMemory(
-                                from: UnsafeRawBufferPointer(rebasing: $0[pendingIndex..<pendingIndex + n]))
-                        }
-                        pendingIndex += n
-                        return n
-                    }
+                    if pendingIndex < pending.count { return copyOut(pending, from: &pendingIndex, into: buffer) }
                     let n = try Self.readDescriptor(descriptor, into: buffer, path: path)
                     stored += Int64(n)
                     return n
@@ -386,14 +374,7 @@ package final class LogSource {
     /// Bytes as stored: the recognised magic bytes first, then the descriptor or reader.
     private func readRaw(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
-        if rawPendingIndex < rawPending.count {
-            let n = min(buffer.count, rawPending.count - rawPendingIndex)
-            rawPending.withUnsafeBytes {
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[rawPendingIndex..<rawPendingIndex + n]))
-            }
-            rawPendingIndex += n
-            return n
-        }
+        if rawPendingIndex < rawPending.count { return copyOut(rawPending, from: &rawPendingIndex, into: buffer) }
         if let reader { return try reader(buffer) }
         let n = try Self.readDescriptor(descriptor, into: buffer, path: displayPath)
         rawBytesRead += Int64(n)
@@ -426,6 +407,14 @@ package final class LogSource {
             return LogSourceError(path: path, reason: .corruptGzip(compressedOffset: offset, message: message))
         }
     }
+}
+
+/// Copies `bytes` from `index` on into `buffer`, as many as fit, and moves `index` past them; how many.
+private func copyOut(_ bytes: [UInt8], from index: inout Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    let n = min(buffer.count, bytes.count - index)
+    bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[index..<index + n])) }
+    index += n
+    return n
 }
 
 /// `read(2)`, named apart from `LogSource.read(into:)`, which would shadow it.
