@@ -656,26 +656,11 @@ extension BulkWriter {
             return c.isPureAddition && !c.isEmpty && including(k.start)
         }
         order(&additions)
-        let perStatement = Self.bucketsPerStatement
-        var next = 0
-        if additions.count >= perStatement {
-            let full = try db.cachedStatement(sql: table.upsertSQL(rows: perStatement)).sqliteStatement
-            while next + perStatement <= additions.count {
-                for r in 0..<perStatement {
-                    let (k, c) = changes[additions[next + r]]
-                    bindRow(full, Int32(r) * columns, k, c)
-                }
-                try check(finish(full, rebound: true))
-                next += perStatement
-            }
-        }
-        if next < additions.count {
-            let single = try db.cachedStatement(sql: table.upsertSQL(rows: 1)).sqliteStatement
-            for i in additions[next...] {
-                let (k, c) = changes[i]
-                bindRow(single, 0, k, c)
-                try check(finish(single, rebound: true))
-            }
+        try insertRows(
+            additions, perStatement: Self.bucketsPerStatement, sql: { table.upsertSQL(rows: $0) }, columns: columns
+        ) { st, at, i in
+            let (k, c) = changes[i]
+            bindRow(st, at, k, c)
         }
         // Buckets that lost a message, one by one: each is told its messages left and its stored times.
         var upsertReturning: OpaquePointer?

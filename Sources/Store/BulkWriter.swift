@@ -73,7 +73,9 @@ struct BulkWriter {
         }
         for r in batch.rejects { deltas.saw(host: r.host) }
         for a in batch.authFailures { deltas.saw(host: a.host) }
-        try insertRows(batch.rejects, Self.rejectsSQL, columns: 15) { st, at, r in
+        try insertRows(
+            batch.rejects, perStatement: Self.messagesPerStatement, sql: { Self.rejectsSQL[$0] }, columns: 15
+        ) { st, at, r in
             bind(st, at + 1, r.host)
             bind(st, at + 2, r.mta.rawValue)
             bind(st, at + 3, r.at)
@@ -90,7 +92,9 @@ struct BulkWriter {
             bind(st, at + 14, r.reason)
             bind(st, at + 15, r.helo)
         }
-        try insertRows(batch.authFailures, Self.authFailuresSQL, columns: 8) { st, at, a in
+        try insertRows(
+            batch.authFailures, perStatement: Self.messagesPerStatement, sql: { Self.authFailuresSQL[$0] }, columns: 8
+        ) { st, at, a in
             bind(st, at + 1, a.host)
             bind(st, at + 2, a.mta.rawValue)
             bind(st, at + 3, a.at)
@@ -187,17 +191,17 @@ struct BulkWriter {
             columns: 8, rows: $0)
     }
 
-    /// Inserts `rows` in order, `sql.count - 1` to a statement and the last few one by one (a statement prepared for
-    /// every shorter run would stay in the statement cache): `sql[n]` inserts `n` rows of `columns` parameters, row
-    /// `k`'s bound by `bindRow` from parameter `k * columns + 1`.
-    private func insertRows<Row>(
-        _ rows: [Row], _ sql: [String], columns: Int32, _ bindRow: (OpaquePointer, Int32, Row) -> Void
+    /// Inserts (or upserts) `rows` in order, `perStatement` to a statement and the last few one by one (a statement
+    /// prepared for every shorter run would stay in the statement cache): `sql(n)` writes `n` rows of `columns`
+    /// parameters, row `k`'s bound by `bindRow` from parameter `k * columns + 1`.
+    func insertRows<Row>(
+        _ rows: [Row], perStatement: Int, sql: (Int) -> String, columns: Int32,
+        _ bindRow: (OpaquePointer, Int32, Row) -> Void
     ) throws {
         guard !rows.isEmpty else { return }
-        let perStatement = sql.count - 1
         var start = 0
         if rows.count >= perStatement {
-            let full = try db.cachedStatement(sql: sql[perStatement]).sqliteStatement
+            let full = try db.cachedStatement(sql: sql(perStatement)).sqliteStatement
             while start + perStatement <= rows.count {
                 for k in 0..<perStatement { bindRow(full, Int32(k) * columns, rows[start + k]) }
                 try check(finish(full, rebound: true))
@@ -205,7 +209,7 @@ struct BulkWriter {
             }
         }
         guard start < rows.count else { return }
-        let single = try db.cachedStatement(sql: sql[1]).sqliteStatement
+        let single = try db.cachedStatement(sql: sql(1)).sqliteStatement
         for row in rows[start...] {
             bindRow(single, 0, row)
             try check(finish(single, rebound: true))
