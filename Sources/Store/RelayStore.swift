@@ -33,6 +33,8 @@ package final class RelayStore: @unchecked Sendable {
     /// Bucket changes an ingest gathered over its batches (RelayStore+StaleDays.swift); used inside `dbQueue.write`
     /// only.
     let pending = PendingAggregates()
+    /// Copies the log back during an ingest (`prepareForIngest()` to `endIngest()`); used inside `dbQueue` only.
+    private var checkpointer: WALCheckpointer?
 
     /// SQLite's process-wide settings, made once before the first connection.
     private static let configured: Void = { _ = relaysum_sqlite_configure() }()
@@ -64,10 +66,8 @@ package final class RelayStore: @unchecked Sendable {
                 try db.execute(sql: "PRAGMA page_size = 8192")
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // Each batch rewrites the same index, aggregate and open-message pages: checkpoint the WAL every
-                // 4,096 pages (32 MiB at 8 KiB) rather than every 1,000, so a page is copied back once for several
-                // batches.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
+                // Rather than every 1,000 pages (see `checkpointPages`).
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             }
         }
         do {
@@ -320,18 +320,42 @@ package final class RelayStore: @unchecked Sendable {
     ///   with ABORT), so SQLite copies every page it changes first; past 64 KiB in a transaction that copy went to a
     ///   temporary file in /var/tmp (22,000 of the 50,000 `pwrite` calls of the 200 MB Exim ingest). In memory it is
     ///   one statement's pages, freed when the statement ends.
-    package func prepareForIngest() throws {
+    /// - the write-ahead log copied back into the database by a `WALCheckpointer`, on a thread of its own, each time
+    ///   it has grown by `checkpointPages` pages (8 MiB at 8 KiB), and by the writer only once it holds
+    ///   `maxLogPages` (128 MiB), not by the writer every 32 MiB.
+    package func prepareForIngest(checkpointPages: Int32 = 1024, maxLogPages: Int32 = 16384) throws {
         try writeOutsideTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            if checkpointer == nil, path != ":memory:",
+                let c = WALCheckpointer(path: path, pages: checkpointPages, maxPages: maxLogPages)
+            {
+                c.attach(to: db.sqliteConnection!)
+                checkpointer = c
+            }
         }
     }
 
     /// Ends what `prepareForIngest()` set for the batches: the temporary tables of the queries run next (the hours
-    /// of account activity) go to files again, as SQLite's default, not to memory.
+    /// of account activity) go to files again, as SQLite's default, not to memory, and the writer checkpoints the
+    /// log itself again.
     package func endIngest() {
-        try? writeOutsideTransaction { db in try db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+        try? writeOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA temp_store = DEFAULT")
+            if let c = checkpointer {
+                c.detach(from: db.sqliteConnection!, autocheckpoint: Self.checkpointPages)
+                lastIngestCheckpoints = c.counts
+                checkpointer = nil
+            }
+        }
     }
+
+    /// The checkpoints of the last ingest (`prepareForIngest()` to `endIngest()`): on the checkpointer's thread, and
+    /// on the writer.
+    package private(set) var lastIngestCheckpoints = (background: 0, onWriter: 0)
+
+    /// SQLite's automatic checkpoint, outside an ingest: every 4,096 pages (32 MiB at 8 KiB), not every 1,000.
+    static let checkpointPages: Int32 = 4096
 
     /// Rolls back what an ingest wrote since its last commit, if anything (a run that ends on an error between
     /// batches); the bucket changes gathered with it are lost, so their days are built again from the rows.
