@@ -352,9 +352,11 @@ struct BulkWriter {
                     for (k, p) in pending.enumerated() {
                         let at = Int32(k * 10)
                         bind(st, at + 1, w[p.message].record.rowID!)
-                        bindRecipient(
-                            st, at + 1, w[p.message].record.recipients[p.recipient],
-                            domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                        w[p.message].record.recipients.withUnsafeBufferPointer { r in
+                            bindRecipient(
+                                st, at + 1, r.baseAddress! + p.recipient,
+                                domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])
+                        }
                     }
                 }
             }
@@ -417,16 +419,19 @@ struct BulkWriter {
     }
 
     /// Binds a `recipients` row's columns after `message` at parameters `at + 1 …`.
-    private func bindRecipient(_ st: OpaquePointer, _ at: Int32, _ r: RecipientRecord, domain: String?) {
-        bind(st, at + 1, r.address)
+    /// `r` is read in place, as `bindMessage` reads its record.
+    private func bindRecipient(
+        _ st: OpaquePointer, _ at: Int32, _ r: UnsafePointer<RecipientRecord>, domain: String?
+    ) {
+        bind(st, at + 1, r.pointee.address)
         bind(st, at + 2, domain)
-        bind(st, at + 3, r.originalAddress)
-        bind(st, at + 4, r.outcome, Self.outcomeTexts)
-        bind(st, at + 5, r.dsn)
-        bind(st, at + 6, r.relay)
-        bind(st, at + 7, r.reply)
-        bind(st, at + 8, r.lastAttemptAt)
-        bind(st, at + 9, Int64(r.attempts))
+        bind(st, at + 3, r.pointee.originalAddress)
+        bind(st, at + 4, r.pointee.outcome, Self.outcomeTexts)
+        bind(st, at + 5, r.pointee.dsn)
+        bind(st, at + 6, r.pointee.relay)
+        bind(st, at + 7, r.pointee.reply)
+        bind(st, at + 8, r.pointee.lastAttemptAt)
+        bind(st, at + 9, Int64(r.pointee.attempts))
     }
 
     /// Rewrites a message written earlier (while it was open), one statement per row.
@@ -474,7 +479,7 @@ struct BulkWriter {
             }
             try run(insertRecipient) { st in
                 bind(st, 1, id)
-                bindRecipient(st, 1, r, domain: domain)
+                withUnsafePointer(to: r) { bindRecipient(st, 1, $0, domain: domain) }
             }
         }
         for row in stored.rows where !row.visited {
@@ -527,13 +532,21 @@ struct BulkWriter {
     }
 
     @inline(__always) func bind(_ st: OpaquePointer, _ i: Int32, _ v: String?) {
-        guard var v else {
+        guard let v else {
             sqlite3_bind_null(st, i)
             return
         }
-        v.withUTF8 { b in
+        // Read in place (`withUTF8` needs a mutable copy: a retain and a release of the string).
+        let done: Void? = v.utf8.withContiguousStorageIfAvailable { b in
             let p = arena.copy(b)
             _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+        }
+        if done == nil {
+            var copy = v
+            copy.withUTF8 { b in
+                let p = arena.copy(b)
+                _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+            }
         }
     }
 
