@@ -353,6 +353,7 @@ struct BulkWriter {
                         let at = Int32(k * 10)
                         bind(st, at + 1, w[p.message].record.rowID!)
                         w[p.message].record.recipients.withUnsafeBufferPointer { r in
+                            assert(p.recipient < r.count)
                             bindRecipient(
                                 st, at + 1, r.baseAddress! + p.recipient,
                                 domain: p.domain < 0 ? nil : deltas.domainNames.strings[Int(p.domain)])

@@ -321,12 +321,15 @@ package final class RelayStore: @unchecked Sendable {
     ///   temporary file in /var/tmp (22,000 of the 50,000 `pwrite` calls of the 200 MB Exim ingest). In memory it is
     ///   one statement's pages, freed when the statement ends.
     /// - the write-ahead log copied back into the database by a `WALCheckpointer`, on a thread of its own, each time
-    ///   it has grown by `checkpointPages` pages (8 MiB at 8 KiB), and by the writer only once it holds
-    ///   `maxLogPages` (128 MiB), not by the writer every 32 MiB.
+    ///   it has grown by `checkpointPages` pages, and by the writer only once it holds `maxLogPages`: 8 and 128 MiB at
+    ///   8 KiB pages (4 and 64 MiB in a database made with 4 KiB pages), where SQLite's automatic checkpoint copied
+    ///   everything on the writer every 4,096 pages. The log file keeps its largest size until the ingest ends (the
+    ///   last connection's close copies the rest and deletes it): up to ~130 MiB of disk during an ingest.
     package func prepareForIngest(checkpointPages: Int32 = 1024, maxLogPages: Int32 = 16384) throws {
         try writeOutsideTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // A checkpointer already attached (a test's, with its own limits) is kept.
             if checkpointer == nil, path != ":memory:",
                 let c = WALCheckpointer(path: path, pages: checkpointPages, maxPages: maxLogPages)
             {
@@ -336,18 +339,26 @@ package final class RelayStore: @unchecked Sendable {
         }
     }
 
-    /// Ends what `prepareForIngest()` set for the batches: the temporary tables of the queries run next (the hours
-    /// of account activity) go to files again, as SQLite's default, not to memory, and the writer checkpoints the
-    /// log itself again.
+    /// Ends what `prepareForIngest()` set for the batches: the writer checkpoints the log itself again, and the
+    /// temporary tables of the queries run next (the hours of account activity) go to files again, as SQLite's
+    /// default, not to memory.
     package func endIngest() {
-        try? writeOutsideTransaction { db in
-            try db.execute(sql: "PRAGMA temp_store = DEFAULT")
-            if let c = checkpointer {
-                c.detach(from: db.sqliteConnection!, autocheckpoint: Self.checkpointPages)
-                lastIngestCheckpoints = c.counts
-                checkpointer = nil
-            }
-        }
+        dbQueue.writeWithoutTransaction { db in detachCheckpointer(db) }
+        try? writeOutsideTransaction { db in try db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+    }
+
+    /// Hands the log back to SQLite's automatic checkpoint and closes the checkpointer's connection, if one is
+    /// attached: its hook must not outlive it, and the writer's close must be the last, which copies the rest of the
+    /// log and deletes it.
+    private func detachCheckpointer(_ db: Database) {
+        guard let c = checkpointer else { return }
+        c.detach(from: db.sqliteConnection!, autocheckpoint: Self.checkpointPages)
+        lastIngestCheckpoints = c.counts
+        checkpointer = nil
+    }
+
+    deinit {
+        if checkpointer != nil { dbQueue.writeWithoutTransaction { db in detachCheckpointer(db) } }
     }
 
     /// The checkpoints of the last ingest (`prepareForIngest()` to `endIngest()`): on the checkpointer's thread, and
