@@ -321,11 +321,14 @@ package final class RelayStore: @unchecked Sendable {
     ///   temporary file in /var/tmp (22,000 of the 50,000 `pwrite` calls of the 200 MB Exim ingest). In memory it is
     ///   one statement's pages, freed when the statement ends.
     /// - the write-ahead log copied back into the database by a `WALCheckpointer`, on a thread of its own, each time
-    ///   it has grown by `checkpointPages` pages, and by the writer only once it holds `maxLogPages`: 8 and 128 MiB at
-    ///   8 KiB pages (4 and 64 MiB in a database made with 4 KiB pages), where SQLite's automatic checkpoint copied
-    ///   everything on the writer every 4,096 pages. The log file keeps its largest size until the ingest ends (the
-    ///   last connection's close copies the rest and deletes it): up to ~130 MiB of disk during an ingest.
-    package func prepareForIngest(checkpointPages: Int32 = 1024, maxLogPages: Int32 = 16384) throws {
+    ///   it has grown by `checkpointPages` pages, and by the writer only once it holds `maxLogPages`, where it copies
+    ///   what the other thread has not (about one commit's pages). The defaults, 1,024 and 4,096 pages (8 and 32 MiB
+    ///   at 8 KiB pages), keep the log as large as SQLite's automatic checkpoint did (`checkpointPages`): a log that
+    ///   starts over reuses its file's pages in the page cache, where a larger one needs new pages, which cost this
+    ///   machine's VM far more than they save (BENCHMARKS.md).
+    package func prepareForIngest(
+        checkpointPages: Int32 = 1024, maxLogPages: Int32 = RelayStore.checkpointPages
+    ) throws {
         try writeOutsideTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
