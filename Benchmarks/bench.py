@@ -645,8 +645,8 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "- **wall s**: elapsed time of the command, median of the runs, timed with a monotonic clock around "
         "`/usr/bin/time -v` (fork and exec included). Inputs are read once before the runs: warm page cache. "
         "Before each run, `sync`: the dirty pages of earlier runs are not written out during it. On a VM that hands "
-        "freed memory back to its host (free page reporting, as this project's machine does), every run's new pages "
-        "cost a fault in the host, which shows as system time: relaysum needs ~30,000 (its memory, the new database "
+        "freed memory back to its host (free page reporting, as this project's machine does), a run's new pages may "
+        "each cost a fault in the host, which shows as system time: relaysum needs ~30,000 (its memory, the new database "
         "and its log in the page cache), and is slower here than in a loop by hand that reuses pages not yet handed "
         "back (BENCHMARKS.md, eighth session).",
         "- **MB/s**: uncompressed log bytes (10^6) over wall time, also for the gzip input, so the columns compare. "
