@@ -5,10 +5,11 @@
     python3 Benchmarks/bench.py --full          # 1 GB and 4 GB (takes a while; needs ~25 GB of disk)
     python3 Benchmarks/bench.py --profile       # also perf-profile one Postfix ingest ("where the time goes")
 
-Steps: builds relaysum in release (`swift build -c release --scratch-path .build-bench`), generates the logs with
-Benchmarks/genlog.py into Benchmarks/data/ (reused when the generator and its arguments are unchanged), times every
-case with /usr/bin/time -v (peak RSS, CPU) and a monotonic clock (wall), --runs times round-robin, and prints the
-median as a markdown table, which it also writes into BENCHMARKS.md between its own markers.
+Steps: builds relaysum in release as the README installs it (`swift build -c release --static-swift-stdlib
+--scratch-path .build-bench`), generates the logs with Benchmarks/genlog.py into Benchmarks/data/ (reused when the
+generator and its arguments are unchanged), times every case with /usr/bin/time -v (peak RSS, CPU) and a monotonic
+clock (wall), --runs times round-robin, and prints the median as a markdown table, which it also writes into
+BENCHMARKS.md between its own markers.
 
 Python 3.11, standard library only. Installs nothing: it says which `apt-get install` line is missing.
 """
@@ -179,7 +180,7 @@ def build(args) -> Path:
         if not b.exists():
             die(f"{b}: no such binary")
         return b
-    cmd = ["swift", "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "relaysum"]
+    cmd = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", SCRATCH, "--product", "relaysum"]
     if not args.no_build:
         say("$ " + " ".join(cmd))
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -687,7 +688,7 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "IDs of Exim 4.97+ and would count nothing):",
         "",
         "```sh",
-        "swift build -c release --scratch-path .build-bench",
+        "swift build -c release --static-swift-stdlib --scratch-path .build-bench",
         *gen_cmds,
         "```",
         "",
