@@ -537,17 +537,13 @@ struct BulkWriter {
             sqlite3_bind_null(st, i)
             return
         }
-        // Read in place (`withUTF8` needs a mutable copy: a retain and a release of the string).
-        let done: Void? = v.utf8.withContiguousStorageIfAvailable { b in
-            let p = arena.copy(b)
-            _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
+        func put(_ b: UnsafeBufferPointer<UInt8>) {
+            _ = sqlite3_bind_text(st, i, arena.copy(b), Int32(b.count), Self.staticText)
         }
-        if done == nil {
+        // Read in place (`withUTF8` needs a mutable copy: a retain and a release of the string).
+        if v.utf8.withContiguousStorageIfAvailable(put) == nil {
             var copy = v
-            copy.withUTF8 { b in
-                let p = arena.copy(b)
-                _ = sqlite3_bind_text(st, i, p, Int32(b.count), Self.staticText)
-            }
+            copy.withUTF8(put)
         }
     }
 

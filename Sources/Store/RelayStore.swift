@@ -346,8 +346,10 @@ package final class RelayStore: @unchecked Sendable {
     /// temporary tables of the queries run next (the hours of account activity) go to files again, as SQLite's
     /// default, not to memory.
     package func endIngest() {
-        dbQueue.writeWithoutTransaction { db in detachCheckpointer(db) }
-        try? writeOutsideTransaction { db in try db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+        try? writeOutsideTransaction { db in
+            detachCheckpointer(db)  // first: a failing PRAGMA must not leave the hook in place
+            try db.execute(sql: "PRAGMA temp_store = DEFAULT")
+        }
     }
 
     /// Hands the log back to SQLite's automatic checkpoint and closes the checkpointer's connection, if one is

@@ -9,8 +9,8 @@ import GRDBSQLite
 /// pages, writes them into the database file and waits for two `fdatasync`s. During an ingest that connection is the
 /// store's writer, and the line reader soon waits for it (one batch in flight): the 200 MB benchmark logs stopped for
 /// 60–100 ms at each checkpoint (BENCHMARKS.md). Here the writer's commits only ask for a checkpoint (a WAL hook, in
-/// place of the automatic one) once the log holds `pages` pages, and a passive checkpoint copies what is committed
-/// while the writer goes on. A checkpoint that cannot finish (the writer's next commit came first) is taken up by the
+/// place of the automatic one) each time the log has grown by `pages` pages, and a passive checkpoint copies what is
+/// committed while the writer goes on. A checkpoint that cannot finish (the writer's next commit came first) is taken up by the
 /// next; SQLite starts the log over once one has copied everything before the writer's next transaction. Whatever
 /// is left is copied at the last connection's close, as without this.
 ///
@@ -25,9 +25,9 @@ final class WALCheckpointer: @unchecked Sendable {
     private var running = false
     /// Pages in the log when the last checkpoint was asked for.
     private var askedAt: Int32 = 0
-    /// Checkpoints run on this checkpointer's thread, and by the writer (`maxPages`).
-    private(set) var background = 0
-    private(set) var onWriter = 0
+    /// Checkpoints run on this checkpointer's thread, and by the writer (`maxPages`); read through `counts`.
+    private var background = 0
+    private var onWriter = 0
 
     /// Opens its own connection to the database at `path` (already in WAL mode); nil if it cannot, and the caller
     /// keeps SQLite's automatic checkpoint. `pages`: the log's growth that asks for a checkpoint. `maxPages`: the
