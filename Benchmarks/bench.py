@@ -8,8 +8,9 @@
 Steps: builds relaysum in release as the README installs it (`swift build -c release --static-swift-stdlib
 --scratch-path .build-bench`), generates the logs with Benchmarks/genlog.py into Benchmarks/data/ (reused when the
 generator and its arguments are unchanged), times every case with /usr/bin/time -v (peak RSS, CPU) and a monotonic
-clock (wall), --runs times round-robin, and prints the median as a markdown table, which it also writes into
-BENCHMARKS.md between its own markers.
+clock (wall), --runs times round-robin (each timed run right after an untimed warm-up run of the same command and
+a few seconds' settle), and prints the median as a markdown table, which it also writes into BENCHMARKS.md between
+its own markers.
 
 Python 3.11, standard library only. Installs nothing: it says which `apt-get install` line is missing.
 """
@@ -340,6 +341,8 @@ class Case:
         self.input_path, self.bytes, self.lines, self.messages = input_path, bytes_, lines, messages
         self.prep, self.db, self.ref, self.check, self.stdout_file = prep, db, ref, check, stdout_file
         self.runs: list[dict] = []
+        self.warmups: list[float] = []  # wall s of the untimed runs just before each timed one
+        self.warm_db: Path | None = None
         self.db_bytes = None
         self.check_result = ""
 
@@ -492,6 +495,13 @@ def execute(args, cases, setups):
             if c.prep:
                 c.prep()
             log = Path(args.data) / "run" / f"{c.cid}.r{r}.log"
+            for _ in range(args.warmup):
+                warm_up(c, log.with_suffix(".warm.log"), args)
+            if args.warmup and args.settle > 0:
+                # Freed memory (the database the prep deleted, the warm-up's own) is handed back to the VM's host
+                # about 2 s later by a kernel thread (free page reporting), which used up to 1.2 cores when it fell
+                # in the timed run.
+                time.sleep(args.settle)
             for attempt in range(args.retries + 1):
                 if attempt:
                     say(f"  {c.label}: other processes used {m['others_cores']:.2f} cores during the run, so again")
@@ -510,6 +520,8 @@ def execute(args, cases, setups):
                 if m["others_cores"] <= args.noisy:
                     break
             c.runs.append(m)
+            if c.warm_db:
+                remove_db(c.warm_db)
             if c.db:
                 c.db_bytes = db_size(c.db)
             if r == 0 and c.check:
@@ -519,6 +531,37 @@ def execute(args, cases, setups):
                     say(f"warning: {c.label} ({c.group}): counted {got}, truth {want}")
             say(f"run {r + 1}/{args.runs}  {c.group:>11}  {c.label:<70} {m['wall']:8.2f} s  "
                 f"{m['rss_kb'] / 1024:7.1f} MiB  load {m['load1']:.2f}  others {m['others_cores']:.2f} cores")
+
+
+def warm_up(c: Case, log: Path, args):
+    """Runs `c` untimed but for its wall time, kept apart, just before a timed run of it.
+
+    On this project's VM, memory left untouched for about 30 s costs far more to touch again: `cat` of the 195 MB
+    Postfix log took 0.14 s after 30 s idle and 0.02 s after 2 s (eighth and ninth sessions, BENCHMARKS.md), and the
+    same relaysum ingest took 0.76-1.18 s after 40 s idle against 0.58 s right after another. In a round of this
+    script each case waits for all the others (pflogsumm alone takes 5 s to 25 s), so without a warm-up every timed
+    run pays that cost once, which a 5 s Perl run spreads thin and a 0.6 s ingest does not. Every tool gets the same
+    warm-up (as `hyperfine --warmup`), and the table shows the warm-ups' median too."""
+    cmd = c.cmd
+    if c.db:
+        # Into a database of its own, removed after the timed run: removing it before would free its pages in the
+        # page cache just before the timed run (see the settle time in `execute`).
+        c.warm_db = c.db.with_name(c.db.stem + "-warm" + c.db.suffix)
+        cmd = [c.warm_db if x == c.db else x for x in c.cmd]
+        c.prep(db=c.warm_db)
+    os.sync()
+    t0 = time.perf_counter()
+    with open(log, "wb") as err:
+        out = open(c.stdout_file, "wb") if c.stdout_file else subprocess.DEVNULL
+        try:
+            r = subprocess.run([str(x) for x in cmd], stdout=out, stderr=err)
+        finally:
+            if c.stdout_file:
+                out.close()
+    c.warmups.append(time.perf_counter() - t0)
+    if r.returncode != 0:
+        say(log.read_text(errors="replace")[-3000:])
+        die(f"warm-up failed ({r.returncode}): {' '.join(str(x) for x in cmd)}", 1)
 
 
 def timed_to_file(cmd, out: Path, log: Path, args) -> dict:
@@ -541,7 +584,7 @@ def fmt_rate(x):
 def table(cases, runs) -> str:
     by_id = {c.cid: c for c in cases}
     head = ("| traffic | command | input MB | wall s (median of %d) | MB/s | lines/s | messages/s | CPU | peak RSS MiB "
-            "| DB bytes/message | × reference | others' load |" % runs)
+            "| DB bytes/message | × reference | others' load | warm-up wall s (× reference) |" % runs)
     rows = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for c in cases:
         if c.group == "incremental":
@@ -553,9 +596,14 @@ def table(cases, runs) -> str:
             ratio = f"**{by_id[c.ref].median('wall') / wall:.1f} ×**"
         dbpm = f"{c.db_bytes / c.messages:.0f}" if c.db_bytes and c.messages else ""
         others = max(r["others_cores"] for r in c.runs)
+        warm = ""
+        if c.warmups:
+            warm = f"{statistics.median(c.warmups):.2f}"
+            if c.ref and c.ref in by_id and by_id[c.ref].warmups:
+                warm += f" ({statistics.median(by_id[c.ref].warmups) / statistics.median(c.warmups):.1f} ×)"
         rows.append(f"| {c.group} | {c.label} | {c.bytes / MB:.0f} | {wall:.2f} | {c.bytes / MB / wall:.0f} "
                     f"| {fmt_rate(c.lines / wall)} | {fmt_rate(c.messages / wall)} | {cpu * 100:.0f} % "
-                    f"| {c.peak('rss_kb') / 1024:.0f} | {dbpm} | {ratio} | {others:.2f} |")
+                    f"| {c.peak('rss_kb') / 1024:.0f} | {dbpm} | {ratio} | {others:.2f} | {warm} |")
     return "\n".join(rows)
 
 
@@ -615,7 +663,8 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "## Ingest: relaysum beside pflogsumm and eximstats",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `python3 Benchmarks/bench.py"
-        + (" " + " ".join(args.argv) if args.argv else "") + f"` ({args.runs} runs of each case, round-robin; "
+        + (" " + " ".join(args.argv) if args.argv else "") + f"` ({args.runs} runs of each case, round-robin, "
+        f"each right after {args.warmup} untimed warm-up run(s) of the same command; "
         f"medians; commit {info['commit']} plus whatever the working tree had).",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} memory, Linux {info['kernel']}, "
@@ -645,11 +694,17 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "",
         "- **wall s**: elapsed time of the command, median of the runs, timed with a monotonic clock around "
         "`/usr/bin/time -v` (fork and exec included). Inputs are read once before the runs: warm page cache. "
-        "Before each run, `sync`: the dirty pages of earlier runs are not written out during it. On a VM that hands "
-        "freed memory back to its host (free page reporting, as this project's machine does), a run's new pages may "
-        "each cost a fault in the host, which shows as system time: relaysum needs ~30,000 (its memory, the new database "
-        "and its log in the page cache), and is slower here than in a loop by hand that reuses pages not yet handed "
-        "back (BENCHMARKS.md, eighth session).",
+        "Before each run, `sync`: the dirty pages of earlier runs are not written out during it. "
+        "Each timed run comes right after an untimed **warm-up** run of the same command (every tool alike, as "
+        "`hyperfine --warmup 1`): on this VM, memory untouched for about 30 s (the input's pages in the page cache, "
+        "the binary, the allocator's pages) costs several times more to touch again, and in a round each case waits "
+        "for all the others. The **warm-up wall s** column is the median of those first runs, with its own ratio: "
+        "what a run after a long idle costs. Between the warm-up and the timed run the script waits "
+        f"{args.settle:g} s (`--settle`): this VM hands freed memory back to its host (free page reporting) about 2 s "
+        "after it is freed, and that kernel work, falling in a timed run, used up to 1.2 cores beside it. The "
+        "warm-up writes to a database of its own, removed only after the timed run, for the same reason. New pages "
+        "may still each cost a fault in the host, which shows as system time: relaysum needs ~30,000 (its memory, "
+        "the new database and its log in the page cache) (BENCHMARKS.md, eighth and ninth sessions).",
         "- **MB/s**: uncompressed log bytes (10^6) over wall time, also for the gzip input, so the columns compare. "
         "**lines/s**: the log's lines; **messages/s**: accepted messages in the generator's truth (relay-generated "
         "bounces not counted).",
@@ -900,6 +955,11 @@ def main(argv=None):
     p.add_argument("--full", action="store_true", help="1 GB and 4 GB logs instead of the quick ~200 MB set")
     p.add_argument("--sizes", help="Postfix log sizes in MB, comma-separated (overrides --full), e.g. 100,400")
     p.add_argument("--runs", type=int, default=3, help="timed runs of each case (default 3); the median is shown")
+    p.add_argument("--warmup", type=int, default=1,
+                   help="untimed runs of the same command just before each timed run (default 1; 0: none)")
+    p.add_argument("--settle", type=float, default=3.0,
+                   help="seconds between the warm-up and the timed run, for freed memory to be handed back to the "
+                        "VM's host first (default 3)")
     p.add_argument("--data", default=str(BENCH / "data"), help="scratch directory (default Benchmarks/data)")
     p.add_argument("--no-build", action="store_true", help="use the existing .build-bench release binary")
     p.add_argument("--bin", help="time this relaysum binary instead of building one")
