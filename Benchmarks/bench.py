@@ -495,8 +495,11 @@ def execute(args, cases, setups):
             if c.prep:
                 c.prep()
             log = Path(args.data) / "run" / f"{c.cid}.r{r}.log"
-            for _ in range(args.warmup):
-                warm_up(c, log.with_suffix(".warm.log"), args)
+            if args.warmup and args.quiet_cores > 0:
+                # Before the warm-up: a long wait between it and the timed run would undo it.
+                wait_quiet(args.quiet_cores, args.max_wait)
+            for w in range(args.warmup):
+                warm_up(c, log.with_suffix(".warm.log"), args, keep_time=w == 0)
             if args.warmup and args.settle > 0:
                 # Freed memory (the database the prep deleted, the warm-up's own) is handed back to the VM's host
                 # about 2 s later by a kernel thread (free page reporting), which used up to 1.2 cores when it fell
@@ -507,6 +510,8 @@ def execute(args, cases, setups):
                     say(f"  {c.label}: other processes used {m['others_cores']:.2f} cores during the run, so again")
                     if c.prep:
                         c.prep()
+                    if args.warmup and args.settle > 0:
+                        time.sleep(args.settle)  # the prep freed the last run's database (see above)
                 # The dirty pages earlier runs left (each relaysum run writes its database and WAL, ~100 MB at
                 # 200 MB of log) are written out now, not by the kernel during this run: unflushed, they added up to
                 # 0.7 s of system time to a 0.9 s ingest, so the medians moved by 30 % from one run of this script
@@ -533,7 +538,7 @@ def execute(args, cases, setups):
                 f"{m['rss_kb'] / 1024:7.1f} MiB  load {m['load1']:.2f}  others {m['others_cores']:.2f} cores")
 
 
-def warm_up(c: Case, log: Path, args):
+def warm_up(c: Case, log: Path, args, keep_time=True):
     """Runs `c` untimed but for its wall time, kept apart, just before a timed run of it.
 
     On this project's VM, memory left untouched for about 30 s costs far more to touch again: `cat` of the 195 MB
@@ -541,7 +546,7 @@ def warm_up(c: Case, log: Path, args):
     same relaysum ingest took 0.76-1.18 s after 40 s idle against 0.58 s right after another. In a round of this
     script each case waits for all the others (pflogsumm alone takes 5 s to 25 s), so without a warm-up every timed
     run pays that cost once, which a 5 s Perl run spreads thin and a 0.6 s ingest does not. Every tool gets the same
-    warm-up (as `hyperfine --warmup`), and the table shows the warm-ups' median too."""
+    warm-up before each of its timed runs, and the table shows the first warm-ups' median too (`keep_time`)."""
     cmd = c.cmd
     if c.db:
         # Into a database of its own, removed after the timed run: removing it before would free its pages in the
@@ -558,7 +563,8 @@ def warm_up(c: Case, log: Path, args):
         finally:
             if c.stdout_file:
                 out.close()
-    c.warmups.append(time.perf_counter() - t0)
+    if keep_time:
+        c.warmups.append(time.perf_counter() - t0)
     if r.returncode != 0:
         say(log.read_text(errors="replace")[-3000:])
         die(f"warm-up failed ({r.returncode}): {' '.join(str(x) for x in cmd)}", 1)
@@ -664,8 +670,9 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC by `python3 Benchmarks/bench.py"
         + (" " + " ".join(args.argv) if args.argv else "") + f"` ({args.runs} runs of each case, round-robin, "
-        f"each right after {args.warmup} untimed warm-up run(s) of the same command; "
-        f"medians; commit {info['commit']} plus whatever the working tree had).",
+        + (f"each right after {args.warmup} untimed warm-up run(s) of the same command and a {args.settle:g} s settle; "
+           if args.warmup else "no warm-up runs; ")
+        + f"medians; commit {info['commit']} plus whatever the working tree had).",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} memory, Linux {info['kernel']}, "
         f"{info['swift']}; pflogsumm {pk.get('pflogsumm', '—')}, eximstats from exim4-base "
@@ -683,7 +690,9 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "",
         inc_table(cases, args.runs),
         "",
-        "Against the targets of issue 9: " + ("; ".join(goals) if goals else "no reference tools timed")
+        "Against the targets of issue 9" + (" (timed runs, each after a warm-up; the warm-up column gives the "
+                                            "ratios without one)" if args.warmup else "") + ": "
+        + ("; ".join(goals) if goals else "no reference tools timed")
         + f"; relaysum's peak RSS at most {max(rss):.0f} MiB (target ≤ 64 MiB, flat).",
         "",
         "Sanity (first run): what each tool counted, against the generator's truth-totals.json:",
@@ -695,11 +704,14 @@ def render(args, info, sizes, cases, binary, load_start, load_end, started, gen_
         "- **wall s**: elapsed time of the command, median of the runs, timed with a monotonic clock around "
         "`/usr/bin/time -v` (fork and exec included). Inputs are read once before the runs: warm page cache. "
         "Before each run, `sync`: the dirty pages of earlier runs are not written out during it. "
-        "Each timed run comes right after an untimed **warm-up** run of the same command (every tool alike, as "
-        "`hyperfine --warmup 1`): on this VM, memory untouched for about 30 s (the input's pages in the page cache, "
-        "the binary, the allocator's pages) costs several times more to touch again, and in a round each case waits "
-        "for all the others. The **warm-up wall s** column is the median of those first runs, with its own ratio: "
-        "what a run after a long idle costs. Between the warm-up and the timed run the script waits "
+        "Each timed run comes right after an untimed **warm-up** run of the same command (every tool alike; unlike "
+        "`hyperfine --warmup 1`, which warms up once before all of a command's runs, here before each of them, "
+        "since the runs go round-robin): on this VM, memory untouched for about 30 s (the input's pages in the page "
+        "cache, the binary's) costs several times more to touch again, and in a round each case waits for all the "
+        "others. The **warm-up wall s** column is the median of the first warm-ups, with its own ratio: runs "
+        "without a warm-up. It does not treat the tools alike: relaysum's input was last read a round earlier, "
+        "pflogsumm's and eximstats's a few seconds earlier by relaysum's own runs of the same file, so its ratio "
+        "understates relaysum. Between the warm-up and the timed run the script waits "
         f"{args.settle:g} s (`--settle`): this VM hands freed memory back to its host (free page reporting) about 2 s "
         "after it is freed, and that kernel work, falling in a timed run, used up to 1.2 cores beside it. The "
         "warm-up writes to a database of its own, removed only after the timed run, for the same reason. New pages "

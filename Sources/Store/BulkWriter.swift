@@ -363,7 +363,7 @@ struct BulkWriter {
                             let at = Int32(k * 10)
                             bind(st, at + 1, m.pointee.record.rowID!)
                             m.pointee.record.recipients.withUnsafeBufferPointer { r in
-                                assert(p.recipient < r.count)
+                                assert(p.recipient < r.count && Int(p.domain) < names.count)
                                 bindRecipient(
                                     st, at + 1, r.baseAddress! + p.recipient,
                                     domain: p.domain < 0 ? nil : names.baseAddress! + Int(p.domain))
