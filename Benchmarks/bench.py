@@ -181,7 +181,8 @@ def build(args) -> Path:
         if not b.exists():
             die(f"{b}: no such binary")
         return b
-    cmd = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", SCRATCH, "--product", "relaysum"]
+    cmd = ["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", SCRATCH,
+           "--product", "relaysum"]
     if not args.no_build:
         say("$ " + " ".join(cmd))
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -311,8 +312,10 @@ def parse_time_v(text: str) -> dict:
     }
 
 
-def timed(cmd, log: Path, args) -> dict:
-    others = wait_quiet(args.quiet_cores, args.max_wait) if args.quiet_cores > 0 else float("nan")
+def timed(cmd, log: Path, args, quiet=True) -> dict:
+    """Runs `cmd` under /usr/bin/time -v, first waiting for a quiet machine (`quiet`); dies if it fails."""
+    waits = quiet and args.quiet_cores > 0
+    others = wait_quiet(args.quiet_cores, args.max_wait) if waits else float("nan")
     load = float(loadavg().split()[0])
     tv = log.with_suffix(".time")
     busy0 = cpu_busy_seconds()
@@ -539,7 +542,7 @@ def execute(args, cases, setups):
 
 
 def warm_up(c: Case, log: Path, args, keep_time=True):
-    """Runs `c` untimed but for its wall time, kept apart, just before a timed run of it.
+    """Runs `c` as its timed runs are, just before one of them; only its wall time is kept (`c.warmups`), apart.
 
     On this project's VM, memory left untouched for about 30 s costs far more to touch again: `cat` of the 195 MB
     Postfix log took 0.14 s after 30 s idle and 0.02 s after 2 s (eighth and ninth sessions, BENCHMARKS.md), and the
@@ -555,25 +558,19 @@ def warm_up(c: Case, log: Path, args, keep_time=True):
         cmd = [c.warm_db if x == c.db else x for x in c.cmd]
         c.prep(db=c.warm_db)
     os.sync()
-    t0 = time.perf_counter()
-    with open(log, "wb") as err:
-        out = open(c.stdout_file, "wb") if c.stdout_file else subprocess.DEVNULL
-        try:
-            r = subprocess.run([str(x) for x in cmd], stdout=out, stderr=err)
-        finally:
-            if c.stdout_file:
-                out.close()
+    # Run as the timed run is (the caller has waited for a quiet machine already).
+    if c.stdout_file:
+        m = timed_to_file(cmd, c.stdout_file, log, args, quiet=False)
+    else:
+        m = timed(cmd, log, args, quiet=False)
     if keep_time:
-        c.warmups.append(time.perf_counter() - t0)
-    if r.returncode != 0:
-        say(log.read_text(errors="replace")[-3000:])
-        die(f"warm-up failed ({r.returncode}): {' '.join(str(x) for x in cmd)}", 1)
+        c.warmups.append(m["wall"])
 
 
-def timed_to_file(cmd, out: Path, log: Path, args) -> dict:
+def timed_to_file(cmd, out: Path, log: Path, args, quiet=True) -> dict:
     """Like timed(), with the command's stdout in `out`."""
     wrapped = ["sh", "-c", 'out="$1"; shift; exec "$@" > "$out"', "sh", str(out)] + [str(c) for c in cmd]
-    return timed(wrapped, log, args)
+    return timed(wrapped, log, args, quiet)
 
 
 # ---------------------------------------------------------------- report

@@ -10,9 +10,9 @@ import GRDBSQLite
 /// store's writer, and the line reader soon waits for it (one batch in flight): the 200 MB benchmark logs stopped for
 /// 60–100 ms at each checkpoint (BENCHMARKS.md). Here the writer's commits only ask for a checkpoint (a WAL hook, in
 /// place of the automatic one) each time the log has grown by `pages` pages, and a passive checkpoint copies what is
-/// committed while the writer goes on. A checkpoint that cannot finish (the writer's next commit came first) is taken up by the
-/// next; SQLite starts the log over once one has copied everything before the writer's next transaction. Whatever
-/// is left is copied at the last connection's close, as without this.
+/// committed while the writer goes on. A checkpoint that cannot finish (the writer's next commit came first) is taken
+/// up by the next; SQLite starts the log over once one has copied everything before the writer's next transaction.
+/// Whatever is left is copied at the last connection's close, as without this.
 ///
 /// A failed checkpoint (a full disk, a lock held by a reader) leaves its pages in the log, where they are read as
 /// before and copied later: it loses nothing and is not reported.
