@@ -49,6 +49,9 @@ package struct IngestOptions: Sendable {
     /// stay in memory whatever `residentRecipients`; on a busy relay (a 4 GB log over 14 days) the two hold most of
     /// the open messages, so a flat memory needs shorter batches, which cost the store time (see BENCHMARKS.md).
     package var batchRecipients: Int?
+    /// The first ingest into an empty database is written as a `BulkLoad` (no write-ahead log, no waiting for the
+    /// disk until its end).
+    package var bulkLoad = true
     /// Fault injection for the crash tests: `fault` is raised in this process once this many lines have been read.
     package var faultAtLine: Int?
     package var fault = InjectedFault.kill
@@ -163,7 +166,9 @@ package final class Ingestor {
     /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
-        try store.prepareForIngest()
+        // Not for standard input: a live log, read as it grows, is no import (and a bulk load's commits would keep
+        // reports waiting).
+        try store.prepareForIngest(bulkLoad: options.bulkLoad && !paths.contains("-"))
         defer { store.endIngest() }
         let runID = try store.beginRun(at: started)
         // Days a failed or killed run left with stale buckets are built again from their rows.
@@ -179,7 +184,7 @@ package final class Ingestor {
         let rowsCurrent = try store.previousRunEnded(before: runID)
         for c in correlators { try c.restore(states.filter { $0.id.mta == c.mta }, rowsCurrent: rowsCurrent) }
         if let budget = options.residentRecipients, store.path != ":memory:" {
-            let reader = try OpenStateReader(path: store.path)
+            let reader = try store.openStateReader()
             for c in correlators { c.spill(beyond: budget, reader: reader) }
             residentBound = budget.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * budget
         }

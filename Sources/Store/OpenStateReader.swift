@@ -25,6 +25,14 @@ package final class OpenStateReader {
         }
     }
 
+    /// Reads on the store's own connection, between its batches: during a `BulkLoad` (a rollback journal, not WAL)
+    /// another connection would wait for the writer's transaction, which spans batches still to be read. The
+    /// writer's view is the last commit and the batches written since, which change no saved state but delete the
+    /// states of messages that ended (never read back again).
+    init(sharing dbQueue: DatabaseQueue) {
+        self.dbQueue = dbQueue
+    }
+
     /// The saved body of `key` as of the last commit, or nil.
     package func body(of key: OpenStateKey) throws -> Data? {
         do {

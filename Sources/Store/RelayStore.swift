@@ -53,6 +53,13 @@ package final class RelayStore: @unchecked Sendable {
         } else if readOnly && !FileManager.default.fileExists(atPath: path) {
             throw StoreError("no database at \(path) (run `relaysum ingest` first, or pass --db)")
         }
+        if path != ":memory:" && BulkLoad.markedBoot(of: path) != nil {
+            if BulkLoad.interruptedBySystemStop(path) { throw StoreError(BulkLoad.interruptedMessage(path)) }
+            // A first import running, or killed in this boot. Killed, it left a journal that the first connection
+            // able to write rolls back; a read-only one could not (SQLITE_READONLY_ROLLBACK), so one that can reads
+            // first. A running import holds its lock and the journal is left alone.
+            if readOnly { Self.rollBackKilledImport(path) }
+        }
         var config = Configuration()
         config.readonly = readOnly
         config.busyMode = .timeout(10)
@@ -64,7 +71,12 @@ package final class RelayStore: @unchecked Sendable {
                 // rows, and fewer instructions (BENCHMARKS.md). Takes effect only when the file is created; a
                 // database made by an earlier version keeps its 4 KiB pages.
                 try db.execute(sql: "PRAGMA page_size = 8192")
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                do {
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                    // A first import holds the database in rollback-journal mode (`BulkLoad`) and switches it back
+                    // at its end; this connection writes through the journal meanwhile.
+                }
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // Rather than every 1,000 pages (see `checkpointPages`).
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
@@ -76,6 +88,16 @@ package final class RelayStore: @unchecked Sendable {
         } catch let error as DatabaseError {
             throw StoreError("cannot open database \(path): \(Self.describe(error, systemErrno: 0))")
         }
+    }
+
+    /// Opens `path` read-write once and reads from it, which rolls back the journal of a killed first import.
+    private static func rollBackKilledImport(_ path: String) {
+        var handle: OpaquePointer?
+        if sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK {
+            sqlite3_busy_timeout(handle, 10_000)
+            sqlite3_exec(handle, "SELECT count(*) FROM sqlite_schema", nil, nil, nil)
+        }
+        sqlite3_close_v2(handle)
     }
 
     // MARK: schema
@@ -326,12 +348,30 @@ package final class RelayStore: @unchecked Sendable {
     ///   at 8 KiB pages), keep the log as large as SQLite's automatic checkpoint did (`checkpointPages`): a log that
     ///   starts over reuses its file's pages in the page cache, where a larger one needs new pages, which cost this
     ///   machine's VM far more than they save (BENCHMARKS.md).
+    ///
+    /// `bulkLoad`: a database that holds nothing yet is written as a `BulkLoad` (no write-ahead log, no checkpointer,
+    /// no waiting for the disk) until `endIngest()`; `isBulkLoading` tells.
     package func prepareForIngest(
-        checkpointPages: Int32 = 1024, maxLogPages: Int32 = RelayStore.checkpointPages
+        bulkLoad: Bool = false, checkpointPages: Int32 = 1024, maxLogPages: Int32 = RelayStore.checkpointPages
     ) throws {
+        // A first import killed earlier in this boot: its database is whole (its journal rolled back when it was
+        // opened); flushed to disk, it no longer needs its marker.
+        if path != ":memory:" && BulkLoad.markedBoot(of: path) != nil { try BulkLoad.flushAndRemoveMarker(of: path) }
+        lastIngestWasBulkLoad = false
         try writeOutsideTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            if bulkLoad, path != ":memory:", let boot = BulkLoad.bootID, try Self.holdsNothing(db) {
+                try BulkLoad.createMarker(for: path, bootID: boot)
+                // Only a connection alone on the database can leave WAL mode: with a reader open it stays in it.
+                let mode = try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE")
+                if mode == "truncate" {
+                    try db.execute(sql: "PRAGMA synchronous = OFF")
+                    isBulkLoading = true
+                    return
+                }
+                try BulkLoad.flushAndRemoveMarker(of: path)
+            }
             // A checkpointer already attached (a test's, with its own limits) is kept.
             if checkpointer == nil, path != ":memory:",
                 let c = WALCheckpointer(path: path, pages: checkpointPages, maxPages: maxLogPages)
@@ -345,12 +385,42 @@ package final class RelayStore: @unchecked Sendable {
     /// Ends what `prepareForIngest()` set for the batches: the writer checkpoints the log itself again, and the
     /// temporary tables of the queries run next (the hours of account activity) go to files again, as SQLite's
     /// default, not to memory.
+    ///
+    /// A bulk load ends in WAL mode again (unless a reader holds the database then: the next open switches it), with
+    /// the database flushed to disk and its marker removed; a transaction still open (a failed run) keeps the marker.
     package func endIngest() {
         try? writeOutsideTransaction { db in
             detachCheckpointer(db)  // first: a failing PRAGMA must not leave the hook in place
             try db.execute(sql: "PRAGMA temp_store = DEFAULT")
         }
+        guard isBulkLoading else { return }
+        isBulkLoading = false
+        lastIngestWasBulkLoad = true
+        try? writeOutsideTransaction { db in
+            guard !db.isInsideTransaction else { return }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            try BulkLoad.flushAndRemoveMarker(of: path)
+        }
     }
+
+    /// The reader of saved open states for this ingest: a connection of its own, or during a bulk load the writer's
+    /// (`OpenStateReader.init(sharing:)`).
+    package func openStateReader() throws -> OpenStateReader {
+        isBulkLoading ? OpenStateReader(sharing: dbQueue) : try OpenStateReader(path: path)
+    }
+
+    /// Whether the database holds nothing an ingest or `arf send` wrote: no file read, no row of mail, no report sent.
+    private static func holdsNothing(_ db: Database) throws -> Bool {
+        let tables = ["source_files", "messages", "rejects", "auth_failures", "open_states", "arf_reports"]
+        let sql = "SELECT " + tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
+        return try Bool.fetchOne(db, sql: sql) ?? false
+    }
+
+    /// An ingest writing as a `BulkLoad`, from `prepareForIngest(bulkLoad: true)` to `endIngest()`.
+    package private(set) var isBulkLoading = false
+    /// Whether the last ingest (`prepareForIngest()` to `endIngest()`) was a bulk load.
+    package private(set) var lastIngestWasBulkLoad = false
 
     /// Hands the log back to SQLite's automatic checkpoint and closes the checkpointer's connection, if one is
     /// attached: its hook must not outlive it, and the writer's close must be the last, which copies the rest of the

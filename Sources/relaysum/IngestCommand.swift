@@ -53,6 +53,13 @@ struct IngestCommand: ParsableCommand {
     @Flag(help: "Also print each file as it is finished, with its size and speed.")
     var verbose = false
 
+    @Flag(
+        help: """
+            Write even the first ingest into an empty database through SQLite's write-ahead log, flushed to disk at \
+            each checkpoint (slower; reports read beside it without waiting for its commits).
+            """)
+    var noBulkLoad = false
+
     @Option(help: ArgumentHelp("Lines per batch, at most (for tests and benchmarks).", visibility: .hidden))
     var batchLines = IngestOptions().batchLines
 
@@ -106,6 +113,7 @@ struct IngestCommand: ParsableCommand {
         options.maxOpenMessages = maxOpenMessages
         options.residentRecipients = residentRecipients == 0 ? nil : residentRecipients
         options.batchRecipients = batchRecipients == 0 ? nil : batchRecipients
+        options.bulkLoad = !noBulkLoad
         options.faultAtLine = faultAtLine
         options.fault = fault
         options.timeZone = try database.timeZone()
@@ -121,6 +129,13 @@ struct IngestCommand: ParsableCommand {
         do {
             let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
+            if BulkLoad.interruptedBySystemStop(database.path) {
+                // Its pages may be half written, and it holds nothing the logs cannot give again.
+                try BulkLoad.discard(database.path)
+                printError(
+                    "relaysum: the system stopped during the first ingest into \(database.path); "
+                        + "building it again from the logs")
+            }
             let store = try RelayStore(path: database.path)
             let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)
             report = try Ingestor(store: store, options: options, progress: progress).run(paths: files)

@@ -7,19 +7,22 @@ import Glibc
 
 /// The database holds personal data; inputs that are not log files are refused or read as streams.
 @Suite struct DataProtectionTests {
-    /// The database, its WAL and shared-memory files and the lock file are readable by their owner only, also as
-    /// a killed ingest leaves them and whatever the umask.
+    /// The database, its journal, bulk-load marker, WAL and shared-memory files and the lock file are readable by
+    /// their owner only, also as a killed ingest leaves them (a first import, then a later ingest) and whatever the
+    /// umask.
     @Test func theDatabaseAndItsCompanionFilesAreOwnerOnly() throws {
         let t = try Scratch()
         let db = t.path("r.sqlite")
-        // umask 000 for the child only: the modes must come from relaysum, not from the umask.
-        let r = try Relaysum.run(
-            ["-c", "umask 000 && exec \"$0\" \"$@\"", Relaysum.binary] + CrashSafetyTests.ingestArguments
-                + ["--db", db, "--fault-at-line", "3000"] + Relaysum.sample, executable: "/bin/sh")
-        #expect(r.signal == SIGKILL)
-        for suffix in ["", "-wal", "-shm", ".lock"] {
-            let attributes = try FileManager.default.attributesOfItem(atPath: db + suffix)
-            #expect(attributes[.posixPermissions] as? Int == 0o600, "\(db + suffix)")
+        for (run, companions) in [(1, ["", "-journal", "-bulk", ".lock"]), (2, ["", "-wal", "-shm", ".lock"])] {
+            // umask 000 for the child only: the modes must come from relaysum, not from the umask.
+            let r = try Relaysum.run(
+                ["-c", "umask 000 && exec \"$0\" \"$@\"", Relaysum.binary] + CrashSafetyTests.ingestArguments
+                    + ["--db", db, "--fault-at-line", "3000"] + Relaysum.sample, executable: "/bin/sh")
+            #expect(r.signal == SIGKILL)
+            for suffix in companions {
+                let attributes = try FileManager.default.attributesOfItem(atPath: db + suffix)
+                #expect(attributes[.posixPermissions] as? Int == 0o600, "run \(run): \(db + suffix)")
+            }
         }
     }
 

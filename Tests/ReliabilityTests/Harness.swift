@@ -128,9 +128,9 @@ enum Relaysum {
     /// Lines the database's file checkpoints cover, and whether SQLite finds it whole.
     static func inspect(_ db: String) throws -> (lines: Int, integrity: String) {
         guard FileManager.default.fileExists(atPath: db) else { return (0, "ok") }
-        var config = Configuration()
-        config.readonly = true
-        let queue = try DatabaseQueue(path: db, configuration: config)
+        // Read-write, as relaysum's readers first open a database a first import was killed in: the journal it left
+        // is rolled back by the first connection that can write (a read-only one fails, SQLITE_READONLY_ROLLBACK).
+        let queue = try DatabaseQueue(path: db)
         return try queue.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
             let lines =

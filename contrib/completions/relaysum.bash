@@ -186,7 +186,7 @@ _relaysum() {
 
 _relaysum_ingest() {
     repeating_flags=()
-    non_repeating_flags=(--quiet --verbose --version -h --help)
+    non_repeating_flags=(--quiet --verbose --no-bulk-load --version -h --help)
     repeating_options=()
     non_repeating_options=(--db --timezone --mta --host --year --wait --max-open-messages)
     __relaysum_offer_flags_options -1

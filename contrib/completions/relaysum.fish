@@ -23,7 +23,7 @@ function __relaysum_parse_tokens -S
         __relaysum_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'ingest'
-            __relaysum_parse_subcommand -r 1 'db=' 'timezone=' 'mta=' 'host=' 'year=' 'quiet' 'wait=' 'max-open-messages=' 'verbose' 'version' 'h/help'
+            __relaysum_parse_subcommand -r 1 'db=' 'timezone=' 'mta=' 'host=' 'year=' 'quiet' 'wait=' 'max-open-messages=' 'verbose' 'no-bulk-load' 'version' 'h/help'
         case 'summary'
             __relaysum_parse_subcommand 0 'db=' 'timezone=' 'format=' 'since=' 'until=' 'by=' 'top=' 'host=' 'sender=' 'recipients' 'ids' 'sort=' 'version' 'h/help'
         case 'rejects'
@@ -129,6 +129,7 @@ complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_opti
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" wait' -l 'wait' -d 'Wait up to this many seconds for another ingest on the database to finish (default: 0, fail at once).' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" max-open-messages' -l 'max-open-messages' -d 'Open messages kept in memory per MTA; beyond it the least recently seen are closed (default: 200000).' -rfka ''
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" verbose' -l 'verbose' -d 'Also print each file as it is finished, with its size and speed.'
+complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" no-bulk-load' -l 'no-bulk-load' -d 'Write even the first ingest into an empty database through SQLite\'s write-ahead log, flushed to disk at each checkpoint (slower; reports read beside it without waiting for its commits).'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" version' -l 'version' -d 'Show the version.'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum ingest" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'relaysum' -n '__relaysum_should_offer_completions_for_flags_or_options "relaysum summary" db' -l 'db' -d 'The SQLite database (default: $RELAYSUM_DB, else ./relaysum.sqlite).' -rfka ''
