@@ -163,12 +163,17 @@ package final class Ingestor {
         self.defaultHost = options.host ?? String(decoding: bytes, as: UTF8.self)
     }
 
+    private static func isRegularFile(_ path: String) -> Bool {
+        var st = stat()
+        return path != "-" && stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// Reads `paths` (`-` is standard input) and stores what they say. Errors of one file end that file only.
     package func run(paths: [String]) throws -> IngestReport {
         let started = Int64(Date().timeIntervalSince1970)
-        // Not for standard input: a live log, read as it grows, is no import (and a bulk load's commits would keep
-        // reports waiting).
-        try store.prepareForIngest(bulkLoad: options.bulkLoad && !paths.contains("-"))
+        // Regular files only: a stream (standard input, a FIFO) may be a live log read for as long as it grows,
+        // which is no import, and cannot be read again.
+        try store.prepareForIngest(bulkLoad: options.bulkLoad && paths.allSatisfy(Self.isRegularFile))
         defer { store.endIngest() }
         let runID = try store.beginRun(at: started)
         // Days a failed or killed run left with stale buckets are built again from their rows.

@@ -58,16 +58,31 @@ package enum BulkLoad {
             + "run `relaysum ingest` to build it again from the logs"
     }
 
-    /// Deletes `database` and its journal, log and marker files (an import a stop of the system interrupted; the
-    /// caller holds the ingest lock).
-    package static func discard(_ database: String) throws {
+    /// Moves `database` and its journal aside to `<database>.interrupted` (an import a stop of the system
+    /// interrupted, kept for the operator; the caller holds the ingest lock) and removes its marker; the path moved
+    /// to.
+    package static func setAside(_ database: String) throws -> String {
+        let aside = database + ".interrupted"
         for suffix in ["", "-journal", "-wal", "-shm"] {
             let path = database + suffix
-            if unlink(path) != 0 && errno != ENOENT {
-                throw StoreError("cannot delete \(path): \(String(cString: strerror(errno)))")
+            if rename(path, aside + suffix) != 0 && errno != ENOENT {
+                throw StoreError("cannot move \(path) aside: \(String(cString: strerror(errno)))")
             }
         }
         try removeMarker(of: database)
+        return aside
+    }
+
+    /// Flushes and unmarks a first import killed in this boot, when no ingest is running (its lock, `<db>.lock`, is
+    /// free): a report opening it need not wait for the next ingest, and a reboot after it is not taken for a stop
+    /// of the system during the import.
+    static func settleKilledImport(_ database: String) {
+        let fd = open(database + ".lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        defer { flock(fd, LOCK_UN) }
+        try? flushAndRemoveMarker(of: database)
     }
 
     /// Writes the marker with this boot's ID and flushes it and its directory to disk.
@@ -86,14 +101,17 @@ package enum BulkLoad {
         syncDirectory(of: path)
     }
 
-    /// Flushes `database` to disk, then removes its marker (and flushes the directory, so that the removal is not
-    /// undone by a later stop).
+    /// Flushes `database` and its journal, if one is left (emptied by a commit, not yet flushed), to disk, then
+    /// removes its marker (and flushes the directory, so that the removal is not undone by a later stop).
     static func flushAndRemoveMarker(of database: String) throws {
-        let fd = open(database, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("cannot open \(database): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fdatasync(fd) == 0 else {
-            throw StoreError("cannot flush \(database) to disk: \(String(cString: strerror(errno)))")
+        for path in [database + "-journal", database] {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 && errno == ENOENT && path != database { continue }
+            guard fd >= 0 else { throw StoreError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            guard fdatasync(fd) == 0 else {
+                throw StoreError("cannot flush \(path) to disk: \(String(cString: strerror(errno)))")
+            }
         }
         try removeMarker(of: database)
     }

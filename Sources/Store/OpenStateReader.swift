@@ -33,7 +33,8 @@ package final class OpenStateReader {
         self.dbQueue = dbQueue
     }
 
-    /// The saved body of `key` as of the last commit, or nil.
+    /// The saved body of `key` as of the last commit (on the writer's connection, `init(sharing:)`: with the
+    /// batches written since), or nil.
     package func body(of key: OpenStateKey) throws -> Data? {
         do {
             return try dbQueue.inDatabase { db in

@@ -59,6 +59,7 @@ package final class RelayStore: @unchecked Sendable {
             // able to write rolls back; a read-only one could not (SQLITE_READONLY_ROLLBACK), so one that can reads
             // first. A running import holds its lock and the journal is left alone.
             if readOnly { Self.rollBackKilledImport(path) }
+            BulkLoad.settleKilledImport(path)
         }
         var config = Configuration()
         config.readonly = readOnly
@@ -367,6 +368,8 @@ package final class RelayStore: @unchecked Sendable {
                 let mode = try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE")
                 if mode == "truncate" {
                     try db.execute(sql: "PRAGMA synchronous = OFF")
+                    // A report reading for longer than GRDB's 10 s would otherwise fail the import at its next commit.
+                    try db.execute(sql: "PRAGMA busy_timeout = 600000")
                     isBulkLoading = true
                     return
                 }
@@ -387,7 +390,8 @@ package final class RelayStore: @unchecked Sendable {
     /// default, not to memory.
     ///
     /// A bulk load ends in WAL mode again (unless a reader holds the database then: the next open switches it), with
-    /// the database flushed to disk and its marker removed; a transaction still open (a failed run) keeps the marker.
+    /// the database flushed to disk and its marker removed (not with a transaction still open, which a failed run
+    /// has rolled back before).
     package func endIngest() {
         try? writeOutsideTransaction { db in
             detachCheckpointer(db)  // first: a failing PRAGMA must not leave the hook in place
@@ -399,6 +403,7 @@ package final class RelayStore: @unchecked Sendable {
         try? writeOutsideTransaction { db in
             guard !db.isInsideTransaction else { return }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA busy_timeout = 10000")
             _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
             try BulkLoad.flushAndRemoveMarker(of: path)
         }

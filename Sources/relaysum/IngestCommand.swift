@@ -130,11 +130,11 @@ struct IngestCommand: ParsableCommand {
             let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
             if BulkLoad.interruptedBySystemStop(database.path) {
-                // Its pages may be half written, and it holds nothing the logs cannot give again.
-                try BulkLoad.discard(database.path)
+                // Its pages may be half written, and it holds nothing but what the logs it read say.
+                let aside = try BulkLoad.setAside(database.path)
                 printError(
-                    "relaysum: the system stopped during the first ingest into \(database.path); "
-                        + "building it again from the logs")
+                    "relaysum: the system stopped during the first ingest into \(database.path), which may be damaged: "
+                        + "moved to \(aside); building it again from the logs given")
             }
             let store = try RelayStore(path: database.path)
             let progress = TerminalProgress.make(quiet: quiet, verbose: verbose)

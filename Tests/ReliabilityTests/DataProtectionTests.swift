@@ -71,6 +71,9 @@ import Glibc
                 ["ingest", "--db", db, "--year", "2026", "--timezone", "UTC", fifo], pipeStderr: false)
             // Opening for writing waits for the reader, as a pipe from another program would.
             let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
+            // Opened: the ingest has set its database up. A stream is no first import: never a bulk load.
+            #expect(!FileManager.default.fileExists(atPath: db + "-bulk"), "run \(run)")
+            #expect(FileManager.default.fileExists(atPath: db + "-wal"), "run \(run)")
             try writer.write(contentsOf: text)
             try writer.close()
             let r = try child.wait()
