@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include "CSQLiteConfig.h"
+#include <fcntl.h>
 #include <sqlite3.h>
 
 // sqlite3_config() is variadic, which Swift cannot call: this is the whole reason for this C target.
@@ -8,4 +10,13 @@ int relaysum_sqlite_configure(void) {
     rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (rc != SQLITE_OK) return rc;
     return sqlite3_initialize();
+}
+
+int relaysum_start_writeback(int fd) {
+#ifdef SYNC_FILE_RANGE_WRITE
+    return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    return 0;
+#endif
 }

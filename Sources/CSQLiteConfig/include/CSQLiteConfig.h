@@ -6,4 +6,8 @@
 /// first connection is opened; returns SQLite's result code (0 on success).
 int relaysum_sqlite_configure(void);
 
+/// Starts writing the file's dirty pages to disk without waiting for them (Linux `sync_file_range` with
+/// `SYNC_FILE_RANGE_WRITE`, which Glibc's Swift module does not declare); 0, or -1 with errno.
+int relaysum_start_writeback(int fd);
+
 #endif
