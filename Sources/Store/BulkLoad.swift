@@ -16,9 +16,10 @@ import Glibc
 ///   page cache;
 /// - a power failure or a crash of the system can leave pages half written. The marker `<database>-bulk`, made and
 ///   flushed to disk before the first unsynchronised write, holds the boot ID of the system that wrote it. It is
-///   removed only once the database is flushed to disk, at the end of the run (or by the next ingest after a killed
-///   one). A marker from an earlier boot means the system stopped while the import was running: the next ingest
-///   deletes the database and imports again, and every other command refuses to read it.
+///   removed only once the database is flushed to disk, at the end of the run (or, after a killed one, by the next
+///   command that opens the database while no ingest runs). A marker from an earlier boot means the system stopped
+///   while the import was running (or the files were copied to another system with it): the next ingest moves the
+///   database aside (`<database>.interrupted-<time>`) and imports again, and every other command refuses to read it.
 ///
 /// The run ends by switching the database back to its write-ahead log, so that later runs, and reports during them,
 /// work as before. While the import runs, a report waits for each commit (rollback journal) instead of reading
@@ -58,12 +59,27 @@ package enum BulkLoad {
             + "run `relaysum ingest` to build it again from the logs"
     }
 
-    /// Moves `database` and its journal aside to `<database>.interrupted` (an import a stop of the system
-    /// interrupted, kept for the operator; the caller holds the ingest lock) and removes its marker; the path moved
-    /// to.
-    package static func setAside(_ database: String) throws -> String {
-        let aside = database + ".interrupted"
-        for suffix in ["", "-journal", "-wal", "-shm"] {
+    /// For an ingest, holding the ingest lock: if `database` is a first import a stop of the system interrupted,
+    /// moves it and its journal aside to `<database>.interrupted-<UTC time>` (kept for the operator; a name not yet
+    /// taken) and removes its marker. Returns the path moved to, nil when nothing was moved.
+    package static func setAsideIfInterrupted(_ database: String, now: Date = Date()) throws -> String? {
+        guard interruptedBySystemStop(database) else { return nil }
+        guard FileManager.default.fileExists(atPath: database) else {
+            try removeMarker(of: database)
+            return nil
+        }
+        let stamp = ISO8601DateFormatter.string(
+            from: now, timeZone: TimeZone(identifier: "UTC")!,
+            formatOptions: [.withYear, .withMonth, .withDay, .withTime, .withTimeZone])
+        let suffixes = ["", "-journal", "-wal", "-shm"]
+        var aside = database + ".interrupted-" + stamp
+        var n = 1
+        while suffixes.contains(where: { FileManager.default.fileExists(atPath: aside + $0) }) {
+            n += 1
+            aside = database + ".interrupted-\(stamp)-\(n)"
+        }
+        // The database first: what follows it is found beside it by name.
+        for suffix in suffixes {
             let path = database + suffix
             if rename(path, aside + suffix) != 0 && errno != ENOENT {
                 throw StoreError("cannot move \(path) aside: \(String(cString: strerror(errno)))")
@@ -74,8 +90,8 @@ package enum BulkLoad {
     }
 
     /// Flushes and unmarks a first import killed in this boot, when no ingest is running (its lock, `<db>.lock`, is
-    /// free): a report opening it need not wait for the next ingest, and a reboot after it is not taken for a stop
-    /// of the system during the import.
+    /// free): a reboot before the next ingest is then not taken for a stop of the system during the import. An
+    /// ingest starting meanwhile waits for the lock a moment (`IngestLock`).
     static func settleKilledImport(_ database: String) {
         let fd = open(database + ".lock", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }

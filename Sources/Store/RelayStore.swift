@@ -61,6 +61,10 @@ package final class RelayStore: @unchecked Sendable {
             if readOnly { Self.rollBackKilledImport(path) }
             BulkLoad.settleKilledImport(path)
         }
+        // Still marked: a first import runs (or this is the ingest after a killed one, which switches itself). This
+        // connection must not switch the file to WAL between the import's transactions; it writes through the
+        // journal, as the import does.
+        let keepsJournal = path != ":memory:" && BulkLoad.markedBoot(of: path) != nil
         var config = Configuration()
         config.readonly = readOnly
         config.busyMode = .timeout(10)
@@ -72,12 +76,7 @@ package final class RelayStore: @unchecked Sendable {
                 // rows, and fewer instructions (BENCHMARKS.md). Takes effect only when the file is created; a
                 // database made by an earlier version keeps its 4 KiB pages.
                 try db.execute(sql: "PRAGMA page_size = 8192")
-                do {
-                    try db.execute(sql: "PRAGMA journal_mode = WAL")
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
-                    // A first import holds the database in rollback-journal mode (`BulkLoad`) and switches it back
-                    // at its end; this connection writes through the journal meanwhile.
-                }
+                if !keepsJournal { try db.execute(sql: "PRAGMA journal_mode = WAL") }
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // Rather than every 1,000 pages (see `checkpointPages`).
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
@@ -312,8 +311,8 @@ package final class RelayStore: @unchecked Sendable {
     /// since the last commit.
     package func write(releasing batch: inout WriteBatch) throws {
         defer {
-            // A bulk load's pages go to disk while the import goes on, not all at its last fdatasync (23 ms at the end of
-            // the 200 MB Postfix log, under 1 ms with this, which costs the writer 11 ms spread over the run).
+            // A bulk load's pages go to disk while the import goes on, not all at its last fdatasync (23 ms at the
+            // end of the 200 MB Postfix log, under 1 ms with this, which costs the writer 11 ms over the run).
             if bulkFile >= 0 { relaysum_start_writeback(bulkFile) }
         }
         try withPendingAggregates {
@@ -363,7 +362,6 @@ package final class RelayStore: @unchecked Sendable {
         // A first import killed earlier in this boot: its database is whole (its journal rolled back when it was
         // opened); flushed to disk, it no longer needs its marker.
         if path != ":memory:" && BulkLoad.markedBoot(of: path) != nil { try BulkLoad.flushAndRemoveMarker(of: path) }
-        lastIngestWasBulkLoad = false
         try writeOutsideTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -1024")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
@@ -372,15 +370,22 @@ package final class RelayStore: @unchecked Sendable {
                 // Only a connection alone on the database can leave WAL mode: with a reader open it stays in it.
                 let mode = try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE")
                 if mode == "truncate" {
-                    try db.execute(sql: "PRAGMA synchronous = OFF")
-                    // A report reading for longer than GRDB's 10 s would otherwise fail the import at its next commit.
-                    try db.execute(sql: "PRAGMA busy_timeout = 600000")
+                    do {
+                        try db.execute(sql: "PRAGMA synchronous = OFF")
+                        // A report reading for longer than GRDB's 10 s would otherwise fail the import at a commit.
+                        try db.execute(sql: "PRAGMA busy_timeout = 600000")
+                    } catch {
+                        try? BulkLoad.flushAndRemoveMarker(of: path)
+                        throw error
+                    }
                     bulkFile = open(path, O_RDONLY | O_CLOEXEC)
                     isBulkLoading = true
                     return
                 }
                 try BulkLoad.flushAndRemoveMarker(of: path)
             }
+            // A database a bulk load left in rollback-journal mode (a reader held it at its end) goes back to WAL.
+            _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
             // A checkpointer already attached (a test's, with its own limits) is kept.
             if checkpointer == nil, path != ":memory:",
                 let c = WALCheckpointer(path: path, pages: checkpointPages, maxPages: maxLogPages)
@@ -407,7 +412,6 @@ package final class RelayStore: @unchecked Sendable {
         isBulkLoading = false
         if bulkFile >= 0 { close(bulkFile) }
         bulkFile = -1
-        lastIngestWasBulkLoad = true
         try? writeOutsideTransaction { db in
             guard !db.isInsideTransaction else { return }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -434,8 +438,6 @@ package final class RelayStore: @unchecked Sendable {
     private var bulkFile: Int32 = -1
     /// An ingest writing as a `BulkLoad`, from `prepareForIngest(bulkLoad: true)` to `endIngest()`.
     package private(set) var isBulkLoading = false
-    /// Whether the last ingest (`prepareForIngest()` to `endIngest()`) was a bulk load.
-    package private(set) var lastIngestWasBulkLoad = false
 
     /// Hands the log back to SQLite's automatic checkpoint and closes the checkpointer's connection, if one is
     /// attached: its hook must not outlive it, and the writer's close must be the last, which copies the rest of the
@@ -448,6 +450,7 @@ package final class RelayStore: @unchecked Sendable {
     }
 
     deinit {
+        if bulkFile >= 0 { close(bulkFile) }
         if checkpointer != nil { dbQueue.writeWithoutTransaction { db in detachCheckpointer(db) } }
     }
 

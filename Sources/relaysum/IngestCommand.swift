@@ -129,9 +129,7 @@ struct IngestCommand: ParsableCommand {
         do {
             let lock = try IngestLock(databasePath: database.path, wait: wait)
             defer { lock.release() }
-            if BulkLoad.interruptedBySystemStop(database.path) {
-                // Its pages may be half written, and it holds nothing but what the logs it read say.
-                let aside = try BulkLoad.setAside(database.path)
+            if let aside = try BulkLoad.setAsideIfInterrupted(database.path) {
                 printError(
                     "relaysum: the system stopped during the first ingest into \(database.path), which may be damaged: "
                         + "moved to \(aside); building it again from the logs given")
@@ -250,7 +248,13 @@ struct IngestLock {
             throw RelaysumFailure(description: "cannot create \(lockPath): \(String(cString: strerror(errno)))")
         }
         self.fd = fd
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        // A moment's grace, as without --wait: a report settling a killed first import holds the lock for as long as
+        // two fdatasyncs (BulkLoad.settleKilledImport).
+        for _ in 0..<20 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+            if wait ?? 0 > 0 { break }
+            usleep(50_000)
+        }
         guard let wait, wait > 0 else {
             close(fd)
             throw Busy(path: databasePath, waited: wait)

@@ -83,11 +83,14 @@ import Glibc
         }
         let rebuilt = try CrashSafetyTests.ingest(db)
         #expect(rebuilt.status == 0, "\(rebuilt)")
-        #expect(rebuilt.stderr.contains("moved to \(db).interrupted; building it again"), "\(rebuilt)")
+        #expect(rebuilt.stderr.contains("moved to \(db).interrupted-"), "\(rebuilt)")
+        #expect(rebuilt.stderr.contains("; building it again from the logs given"), "\(rebuilt)")
         #expect(Self.companions(db).isEmpty)
-        // Kept for the operator, with the journal the kill left.
-        #expect(FileManager.default.fileExists(atPath: db + ".interrupted"))
-        #expect(FileManager.default.fileExists(atPath: db + ".interrupted-journal"))
+        // Kept for the operator, with the journal the kill left, under a name of its own.
+        let aside = try FileManager.default.contentsOfDirectory(atPath: t.url.path).filter {
+            $0.hasPrefix("r.sqlite.interrupted-")
+        }.sorted()
+        #expect(aside.count == 2 && aside[1] == aside[0] + "-journal", "\(aside)")
         try CrashSafetyTests.expectClean(db, "rebuilt after a stop of the system")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDBSQLite
 import Store
 import Testing
 
@@ -267,5 +268,45 @@ import Testing
         let rows = try store.summary(by: .sender, filter: MessageFilter(), top: nil)
         #expect(rows.count == 2)
         #expect(rows.map(\.messages) == [1, 1])
+    }
+}
+
+/// A connection opened while a first import runs as a bulk load (its marker from this boot, its lock held) keeps the
+/// file in rollback-journal mode: switched to WAL between the import's transactions, the two would write through
+/// different logs.
+@Suite struct BulkLoadOpenTests {
+    @Test func anOpenerDuringARunningBulkLoadLeavesItsJournalMode() throws {
+        guard let boot = BulkLoad.bootID else {
+            print("skipped: no boot ID on this system, so no bulk load")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("relaysum-bulk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("r.sqlite").path
+        do {
+            let created = try RelayStore(path: path)
+            #expect(try created.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        }
+        // As a first import leaves it while it runs: in rollback-journal mode, marked, its lock held.
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(path, &handle) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "PRAGMA journal_mode = TRUNCATE", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        try (boot + "\n").write(toFile: BulkLoad.markerPath(for: path), atomically: false, encoding: .utf8)
+        let lock = open(path + ".lock", O_CREAT | O_RDWR, 0o600)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX) == 0)
+
+        let opener = try RelayStore(path: path)
+        // The file is not in WAL mode: this connection reports its own rollback-journal mode ("delete").
+        #expect(try opener.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } != "wal")
+        #expect(FileManager.default.fileExists(atPath: BulkLoad.markerPath(for: path)))
+
+        // The import gone (its lock free): the next opener flushes and unmarks the database, then switches it.
+        flock(lock, LOCK_UN)
+        let after = try RelayStore(path: path)
+        #expect(!FileManager.default.fileExists(atPath: BulkLoad.markerPath(for: path)))
+        #expect(try after.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 }
