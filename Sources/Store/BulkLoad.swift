@@ -28,15 +28,15 @@ package enum BulkLoad {
     /// The marker of an import not yet flushed to disk.
     package static func markerPath(for database: String) -> String { database + "-bulk" }
 
-    /// This boot of the system (Linux: `/proc/sys/kernel/random/boot_id`); nil where there is none, and then no bulk
-    /// load is made.
-    package static var bootID: String? {
+    /// This boot of the system (Linux: `/proc/sys/kernel/random/boot_id`), read once; nil where there is none, and
+    /// then no bulk load is made.
+    package static let bootID: String? = {
         guard let text = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else {
             return nil
         }
         let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return id.isEmpty ? nil : id
-    }
+    }()
 
     /// The boot ID in the marker of `database`, "" for a marker that cannot be read; nil when there is no marker.
     package static func markedBoot(of database: String) -> String? {

@@ -248,14 +248,14 @@ struct IngestLock {
             throw RelaysumFailure(description: "cannot create \(lockPath): \(String(cString: strerror(errno)))")
         }
         self.fd = fd
-        // A moment's grace, as without --wait: a report settling a killed first import holds the lock for as long as
-        // two fdatasyncs (BulkLoad.settleKilledImport).
-        for _ in 0..<20 {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
-            if wait ?? 0 > 0 { break }
-            usleep(50_000)
-        }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         guard let wait, wait > 0 else {
+            // A moment's grace all the same: a report settling a killed first import holds the lock for as long as
+            // two fdatasyncs (BulkLoad.settleKilledImport).
+            for _ in 0..<20 {
+                usleep(50_000)
+                if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+            }
             close(fd)
             throw Busy(path: databasePath, waited: wait)
         }

@@ -33,6 +33,15 @@ import Glibc
         return seen
     }
 
+    /// A first import of the sample logs into `t`'s `r.sqlite`, killed after line 3000: its marker left behind.
+    static func killedFirstImport(in t: Scratch) throws -> String {
+        let db = t.path("r.sqlite")
+        let killed = try CrashSafetyTests.ingest(db, ["--fault-at-line", "3000"])
+        #expect(killed.signal == SIGKILL)
+        #expect(companions(db).contains("-bulk"))
+        return db
+    }
+
     @Test func aFirstImportIsABulkLoadAndStoresWhatTheWriteAheadLogStores() throws {
         let t = try Scratch()
         let bulk = t.path("bulk.sqlite")
@@ -69,10 +78,7 @@ import Glibc
     /// written. Reports refuse the database; the next ingest moves it aside and imports again.
     @Test func aFirstImportTheSystemStoppedIsBuiltAgainAndNotRead() throws {
         let t = try Scratch()
-        let db = t.path("r.sqlite")
-        let killed = try CrashSafetyTests.ingest(db, ["--fault-at-line", "3000"])
-        #expect(killed.signal == SIGKILL)
-        #expect(Self.companions(db).contains("-bulk"))
+        let db = try Self.killedFirstImport(in: t)
         try "00000000-0000-4000-8000-000000000000\n".write(toFile: db + "-bulk", atomically: false, encoding: .utf8)
 
         for command in [["summary", "--by", "account"], ["export", "messages"]] {
@@ -100,10 +106,7 @@ import Glibc
     /// next ingest goes on through the log.
     @Test func aFirstImportKilledInThisBootIsReadAndResumed() throws {
         let t = try Scratch()
-        let db = t.path("r.sqlite")
-        let killed = try CrashSafetyTests.ingest(db, ["--fault-at-line", "3000"])
-        #expect(killed.signal == SIGKILL)
-        #expect(Self.companions(db).contains("-bulk"))
+        let db = try Self.killedFirstImport(in: t)
         let summary = try Relaysum.run(["summary", "--db", db, "--by", "account", "--format", "csv"])
         #expect(summary.status == 0, "\(summary)")
         #expect(summary.stdout.split(separator: "\r\n").count > 2, "\(summary)")
